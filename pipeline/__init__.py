@@ -1,0 +1,1 @@
+"""Faust wiring of care-pipeline: settings, topics, codecs, agents, web views and the CLI."""

@@ -1,0 +1,92 @@
+"""Topic administration with kafka-python: create the pipeline's topics where allowed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from pipeline.settings import Settings
+from pipeline.topics import TOPICS
+
+
+class AdminError(RuntimeError):
+    """The cluster refused or could not be reached; the message says which topic."""
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    name: str
+    created: bool
+
+
+def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicReport]:
+    """Creates every missing topic of ``TOPICS`` (idempotent)."""
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=settings.bootstrap_servers,
+            client_id=f"{settings.app_id}-admin",
+            request_timeout_ms=int(timeout_s * 1000),
+        )
+    except KafkaError as exc:
+        raise AdminError(f"cannot reach the broker at {settings.broker}: {exc}") from exc
+    try:
+        existing = set(admin.list_topics())
+        reports = []
+        for spec in TOPICS:
+            name = settings.topic(spec.name)
+            if name in existing:
+                reports.append(TopicReport(name, created=False))
+                continue
+            topic = NewTopic(
+                name,
+                num_partitions=settings.topic_partitions,
+                replication_factor=settings.topic_replication,
+                topic_configs=dict(spec.config),
+            )
+            try:
+                admin.create_topics([topic], timeout_ms=int(timeout_s * 1000))
+                reports.append(TopicReport(name, created=True))
+            except TopicAlreadyExistsError:  # created by another worker meanwhile
+                reports.append(TopicReport(name, created=False))
+            except KafkaError as exc:
+                raise AdminError(f"cannot create topic {name}: {exc}") from exc
+        return reports
+    finally:
+        admin.close()
+
+
+def group_lag(settings: Settings, topic_names: list[str]) -> int:
+    """Records of ``topic_names`` not yet committed by the app's consumer group."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    try:
+        committed = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in topic_names
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
+        ends = consumer.end_offsets(partitions)
+        return sum(
+            max(0, end - (committed[tp].offset if tp in committed else 0))
+            for tp, end in ends.items()
+        )
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def wait_caught_up(settings: Settings, topic_names: list[str], timeout_s: float = 60.0) -> int:
+    """Waits until the app's group has committed everything on ``topic_names``; returns lag."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    lag = group_lag(settings, topic_names)
+    while lag and time.monotonic() < deadline:
+        time.sleep(0.5)
+        lag = group_lag(settings, topic_names)
+    return lag

@@ -1,0 +1,46 @@
+"""The one Faust app of care-pipeline, built from the settings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import faust
+
+from pipeline import agents, codecs, tables, topics
+from pipeline.settings import Settings
+from processors.normalize import NormalizeConfig, Normalizer
+
+
+def build_app(settings: Settings) -> faust.App:
+    """The worker's app: topics, tables and agents declared, not yet started."""
+    codecs.register()
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker,
+        store="rocksdb://" if settings.store == "rocksdb" else "memory://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=settings.create_topics,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        # Table dumps would expose customer data to anyone who reaches the port.
+        web_tables_enabled=False,
+        consumer_auto_offset_reset="earliest",
+        # Keep agents at one task each: with more, Faust may commit past an in-flight
+        # record and lose it on a crash (faust #606). Scale with partitions instead.
+        stream_wait_empty=False,
+    )
+    declared_topics = topics.declare(app, settings)
+    declared_tables = tables.declare(app, settings)
+    normalizer = Normalizer(
+        NormalizeConfig(
+            max_text_chars=settings.max_text_chars,
+            max_future_skew=timedelta(seconds=settings.max_future_skew_seconds),
+        ),
+        resolve_handle=agents.handle_resolver(declared_tables.handles),
+    )
+    agents.register(app, declared_topics, declared_tables, normalizer)
+    return app

@@ -1,0 +1,161 @@
+"""The ``carepipe`` command line: run workers, the local broker, topics, schemas and the demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from pipeline.settings import Settings, SettingsError, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """care-pipeline: proactive customer care from Kafka interaction streams."""
+
+
+@main.command()
+def worker() -> None:
+    """Run a stream-processing worker (settings from CAREPIPE_* variables)."""
+    settings = _settings()
+    from pipeline import admin
+    from pipeline.app import build_app
+
+    if settings.create_topics:
+        try:
+            admin.ensure_topics(settings)
+        except admin.AdminError as exc:
+            raise click.ClickException(str(exc)) from exc
+    import faust
+
+    app = build_app(settings)
+    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+
+
+@main.command("settings")
+def show_settings() -> None:
+    """Print the effective settings (secrets hidden)."""
+    for name, value in _settings().describe().items():
+        click.echo(f"CAREPIPE_{name.upper()}={value}")
+
+
+@main.group()
+def kafka() -> None:
+    """Manage the local single-node Kafka broker (KRaft, jars from Maven Central)."""
+
+
+def _broker_config(port: int | None) -> object:
+    from pipeline import localkafka
+
+    return localkafka.BrokerConfig(port=port) if port else localkafka.BrokerConfig()
+
+
+_port = click.option("--port", type=int, default=None, help="Broker port (default 9092).")
+
+
+@kafka.command("start")
+@_port
+@click.option("--timeout", type=float, default=90.0, show_default=True)
+def kafka_start(port: int | None, timeout: float) -> None:
+    """Start the local broker, or reuse the one already running."""
+    from pipeline import localkafka
+
+    try:
+        status = localkafka.start(_broker_config(port), timeout=timeout)  # type: ignore[arg-type]
+    except localkafka.BrokerError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(status.detail)
+
+
+@kafka.command("stop")
+@_port
+def kafka_stop(port: int | None) -> None:
+    """Stop the local broker started by `carepipe kafka start`."""
+    from pipeline import localkafka
+
+    click.echo(localkafka.stop(_broker_config(port)).detail)  # type: ignore[arg-type]
+
+
+@kafka.command("status")
+@_port
+def kafka_status(port: int | None) -> None:
+    """Tell whether the local broker runs and answers (exit 1 if not)."""
+    from pipeline import localkafka
+
+    status = localkafka.status(_broker_config(port))  # type: ignore[arg-type]
+    click.echo(status.detail)
+    sys.exit(0 if status.running else 1)
+
+
+@main.group()
+def topics() -> None:
+    """Manage the pipeline's topics."""
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create every missing topic (for clusters where workers may not create them)."""
+    from pipeline import admin
+
+    try:
+        reports = admin.ensure_topics(_settings())
+    except admin.AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for report in reports:
+        click.echo(f"{'created' if report.created else 'exists '}  {report.name}")
+
+
+@main.group()
+def schemas() -> None:
+    """Work with the Avro contracts in schemas/."""
+
+
+@schemas.command("check")
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def schemas_check(old: Path, new: Path) -> None:
+    """Tell whether NEW can read data written with OLD (exit 1 with reasons if not)."""
+    from pipeline.compat import check_compatibility
+
+    problems = check_compatibility(old.read_text(), new.read_text())
+    if problems:
+        click.echo(f"INCOMPATIBLE: {new} cannot read data written with {old}")
+        for problem in problems:
+            click.echo(f"  - {problem}")
+        sys.exit(1)
+    click.echo(f"compatible: {new} reads data written with {old}")
+
+
+@main.command()
+@click.option("--customers", type=int, default=20, show_default=True)
+@click.option("--events", type=int, default=100, show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+def sample(customers: int, events: int, seed: int) -> None:
+    """Send a realistic sample of profiles and events of all four channels."""
+    from pipeline.producer import send_sample
+
+    counts = send_sample(_settings(), customers=customers, events=events, seed=seed)
+    click.echo(json.dumps(counts))
+
+
+@main.command()
+@click.option("--events", type=int, default=120, show_default=True)
+@click.option("--wait", type=float, default=60.0, show_default=True, help="Seconds to wait.")
+def demo(events: int, wait: float) -> None:
+    """Start the broker and a worker, stream a sample, and show what came out."""
+    from pipeline.demo import run_demo
+
+    sys.exit(run_demo(events=events, wait_s=wait))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""The one settings object: it alone reads the environment (``CAREPIPE_*``).
+
+A bad value stops the worker at start with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CAREPIPE_"
+_BROKER = re.compile(r"^(kafka://)?[A-Za-z0-9.\-]+:\d{1,5}(;(kafka://)?[A-Za-z0-9.\-]+:\d{1,5})*$")
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the environment variable."""
+
+
+class Settings(BaseSettings):
+    """Every knob of a worker, read from ``CAREPIPE_<NAME>`` environment variables.
+
+    >>> Settings(topic_prefix="staging.").topic("care.alerts")
+    'staging.care.alerts'
+    """
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    broker: str = Field(
+        "kafka://127.0.0.1:9092",
+        description="Bootstrap servers, kafka://host:port, several separated by ';'.",
+    )
+    app_id: str = Field(
+        "care-pipeline", description="Faust app id: consumer group and state prefix."
+    )
+    topic_prefix: str = Field("", description="Prefix of every topic name, e.g. 'prod.'.")
+    topic_partitions: int = Field(3, ge=1, le=1000, description="Partitions of created topics.")
+    topic_replication: int = Field(1, ge=1, le=10, description="Replication of created topics.")
+    create_topics: bool = Field(True, description="Create missing topics when the worker starts.")
+    store: Literal["rocksdb", "memory"] = Field("rocksdb", description="Table store.")
+    data_dir: Path = Field(Path(".carepipe"), description="Folder for the worker's local state.")
+    web_host: str = Field("127.0.0.1", description="Address the worker's web server binds to.")
+    web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's web server.")
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token required by the customer lookup, if set."
+    )
+    max_text_chars: int = Field(
+        2000, ge=100, le=100_000, description="Cap on text carried downstream."
+    )
+    max_future_skew_seconds: int = Field(
+        300, ge=0, le=86_400, description="How far ahead of the clock an event time may be."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+
+    @field_validator("broker")
+    @classmethod
+    def _broker_url(cls, value: str) -> str:
+        if not _BROKER.match(value):
+            raise ValueError("expected kafka://host:port, several separated by ';'")
+        return value
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic_prefix(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._\-]*", value):
+            raise ValueError("may contain only letters, digits, '.', '_' and '-'")
+        return value
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """The broker list as kafka-python wants it."""
+        return [server.removeprefix("kafka://") for server in self.broker.split(";")]
+
+    def describe(self) -> dict[str, str]:
+        """Printable form; secrets show as '**********'."""
+        return {name: str(value) for name, value in self}
+
+
+def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Reads the settings, raising SettingsError that names each bad or unknown variable."""
+    environ = dict(os.environ if environ is None else environ)
+    known = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    unknown = sorted(k for k in environ if k.startswith(ENV_PREFIX) and k not in known)
+    if unknown:
+        raise SettingsError(
+            f"unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
+    values = {
+        name: environ[f"{ENV_PREFIX}{name.upper()}"]
+        for name in Settings.model_fields
+        if f"{ENV_PREFIX}{name.upper()}" in environ
+    }
+    values.update(overrides)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "?"
+            problems.append(
+                f"{ENV_PREFIX}{name.upper()}={error.get('input')!r}: {error['msg']}"
+            )
+        raise SettingsError("bad setting " + "; ".join(problems)) from exc

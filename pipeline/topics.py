@@ -1,0 +1,82 @@
+"""Every topic of the pipeline, declared once: its name, schema and configuration.
+
+``TOPICS`` is the plain catalogue (used by ``carepipe topics create`` and by tools that do
+not run Faust); :func:`declare` turns it into the Faust topics the agents use.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import faust
+
+from pipeline.settings import Settings
+
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    """A topic's base name (before the prefix), its Avro contract and its configs."""
+
+    name: str
+    schema: str | None
+    config: dict[str, str] = field(default_factory=dict)
+
+
+VOICE = TopicSpec("interactions.voice", "VoiceCall")
+EMAIL = TopicSpec("interactions.email", "EmailMessage")
+CHAT = TopicSpec("interactions.chat", "ChatSession")
+SOCIAL = TopicSpec("interactions.social", "SocialPost")
+PROFILES = TopicSpec("customers.profiles", "CustomerProfile", {"cleanup.policy": "compact"})
+# Internal: handle -> customer id, keyed by "platform:handle", from the profiles' handles.
+HANDLES = TopicSpec("customers.handles", None, {"cleanup.policy": "compact"})
+# Internal: social posts without a customer id, re-keyed by "platform:handle" so that each
+# meets the partition of the handle index that can resolve it.
+SOCIAL_UNRESOLVED = TopicSpec("interactions.social.unresolved", "SocialPost")
+NORMALIZED = TopicSpec("interactions.normalized", "Interaction")
+# Dead letters keep their original bytes, whatever they are: no schema.
+DLQ = TopicSpec("interactions.dlq", None, {"retention.ms": str(30 * DAY_MS)})
+ALERTS = TopicSpec("care.alerts", "CareAlert")
+ALERTS_DLQ = TopicSpec("care.alerts.dlq", None, {"retention.ms": str(30 * DAY_MS)})
+METRICS = TopicSpec("care.metrics", "ChannelMetrics")
+
+TOPICS = (
+    VOICE, EMAIL, CHAT, SOCIAL, PROFILES, HANDLES, SOCIAL_UNRESOLVED,
+    NORMALIZED, DLQ, ALERTS, ALERTS_DLQ, METRICS,
+)  # fmt: skip
+RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Faust topics of one app. Raw inputs are read as bytes so that a record that
+    does not decode can be dead-lettered untouched."""
+
+    raw: dict[str, faust.TopicT]
+    profiles: faust.TopicT
+    handles: faust.TopicT
+    social_unresolved: faust.TopicT
+    normalized: faust.TopicT
+    dlq: faust.TopicT
+
+
+def declare(app: faust.App, settings: Settings) -> Topics:
+    def topic(spec: TopicSpec, value_serializer: str) -> faust.TopicT:
+        return app.topic(
+            settings.topic(spec.name),
+            key_serializer="raw",
+            value_serializer=value_serializer,
+            partitions=settings.topic_partitions,
+            replicas=settings.topic_replication,
+            config=spec.config or None,
+        )
+
+    return Topics(
+        raw={channel: topic(spec, "raw") for channel, spec in RAW_CHANNELS.items()},
+        profiles=topic(PROFILES, "raw"),
+        handles=topic(HANDLES, "raw"),
+        social_unresolved=topic(SOCIAL_UNRESOLVED, "raw"),
+        normalized=topic(NORMALIZED, f"avro-{NORMALIZED.schema}"),
+        dlq=topic(DLQ, "raw"),
+    )

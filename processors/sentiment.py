@@ -1,0 +1,43 @@
+"""Sentiment of customer text in [-1, 1]: upstream analytics when supplied, else VADER."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+# VADER slows down badly on long, emoji-heavy text (vaderSentiment #110): score the
+# opening of the text only; it carries the customer's tone well enough.
+DEFAULT_MAX_SCORED_CHARS = 1000
+
+UPSTREAM = "UPSTREAM"
+VADER = "VADER"
+NONE = "NONE"
+
+
+@dataclass(frozen=True)
+class Sentiment:
+    """A sentiment value and where it came from (UPSTREAM, VADER or NONE)."""
+
+    value: float | None
+    source: str
+
+
+class SentimentScorer:
+    """Prefers the event's own sentiment; computes VADER's compound score otherwise.
+
+    >>> SentimentScorer().score("This is the third time I call, useless!", None).source
+    'VADER'
+    """
+
+    def __init__(self, max_scored_chars: int = DEFAULT_MAX_SCORED_CHARS) -> None:
+        self.max_scored_chars = max_scored_chars
+        self._vader = SentimentIntensityAnalyzer()
+
+    def score(self, text: str, upstream: float | None) -> Sentiment:
+        if upstream is not None:
+            return Sentiment(float(upstream), UPSTREAM)
+        if not text.strip():
+            return Sentiment(None, NONE)
+        compound = self._vader.polarity_scores(text[: self.max_scored_chars])["compound"]
+        return Sentiment(round(float(compound), 4), VADER)

@@ -1,0 +1,1 @@
+"""Output adapters: where records, dead letters, alerts and metrics leave the pipeline."""
