@@ -30,6 +30,7 @@ STAGE = "normalize"
 ORIGIN_TOPIC = "carepipe.origin.topic"
 ORIGIN_PARTITION = "carepipe.origin.partition"
 ORIGIN_OFFSET = "carepipe.origin.offset"
+ORIGIN_KEY = "carepipe.origin.key"
 UNEXPECTED = "PROCESSING_ERROR"
 
 
@@ -59,7 +60,7 @@ def register(app: faust.App, topics: Topics, tables: Tables, normalizer: Normali
     @app.agent(topics.profiles, name="index-handles")
     async def index_handles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            source = _source(event)
+            source, _ = _origin(event)
             if event.value is None:  # a deleted profile; its handles expire with the index
                 continue
             try:
@@ -94,18 +95,18 @@ def _normalize_agent(
 ) -> Callable[[faust.StreamT], Awaitable[None]]:
     async def agent(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            source = _source(event)
+            source, key = _origin(event)
             try:
                 record = codec.loads(event.value)
                 if divert is not None and await divert(event, record, source):
                     continue
                 interaction = normalize(record, source, datetime.now(UTC))
             except (AvroDecodeError, DeadLetter) as exc:
-                await dead_letters.send(event.key, event.value, exc, exc.reason, source)
+                await dead_letters.send(key, event.value, exc, exc.reason, source)
                 continue
             except Exception as exc:  # a bug must not stop the partition: keep the record
                 log.exception("normalize failed on %s[%d]@%d", *_position(source))
-                await dead_letters.send(event.key, event.value, exc, UNEXPECTED, source)
+                await dead_letters.send(key, event.value, exc, UNEXPECTED, source)
                 continue
             await emit(interaction)
 
@@ -125,6 +126,7 @@ def _divert_unresolved(topics: Topics) -> Divert:
                 (ORIGIN_TOPIC, source.topic.encode()),
                 (ORIGIN_PARTITION, str(source.partition).encode()),
                 (ORIGIN_OFFSET, str(source.offset).encode()),
+                *([(ORIGIN_KEY, event.key)] if event.key is not None else []),
             ],
         )
         return True
@@ -132,17 +134,18 @@ def _divert_unresolved(topics: Topics) -> Divert:
     return divert
 
 
-def _source(event: faust.EventT) -> Source:
-    """Where the record came from: the original topic for re-keyed records."""
+def _origin(event: faust.EventT) -> tuple[Source, bytes | None]:
+    """Where the record came from and its key there: the original ones for re-keyed records."""
     message = event.message
     headers = _headers(message.headers)
     if ORIGIN_TOPIC in headers:
-        return Source(
+        source = Source(
             headers[ORIGIN_TOPIC].decode(),
             int(headers[ORIGIN_PARTITION]),
             int(headers[ORIGIN_OFFSET]),
         )
-    return Source(message.topic, message.partition, message.offset)
+        return source, headers.get(ORIGIN_KEY)
+    return Source(message.topic, message.partition, message.offset), event.key
 
 
 def _headers(raw: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None) -> dict[str, bytes]:

@@ -18,7 +18,7 @@ def _settings() -> Settings:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 def main() -> None:
     """care-pipeline: proactive customer care from Kafka interaction streams."""
 

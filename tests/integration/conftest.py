@@ -1,0 +1,62 @@
+"""Integration fixtures: the real local Kafka broker and real `carepipe worker` processes.
+
+Each test gets its own topic prefix, consumer group and state folder, so tests never see
+each other's records. If the broker cannot start, the tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline import admin, localkafka
+from pipeline.settings import Settings, load_settings
+from pipeline.workerproc import WorkerProcess
+
+
+@pytest.fixture(scope="session")
+def broker() -> localkafka.BrokerStatus:
+    try:
+        return localkafka.start(localkafka.BrokerConfig(), timeout=120)
+    except localkafka.BrokerError as exc:
+        pytest.fail(f"the local Kafka broker did not start: {exc}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def pipeline_env(broker: localkafka.BrokerStatus, tmp_path: Path) -> dict[str, str]:
+    """CAREPIPE_* variables of an isolated pipeline on the shared broker."""
+    run = uuid.uuid4().hex[:10]
+    return {
+        "CAREPIPE_BROKER": f"kafka://{broker.bootstrap}",
+        "CAREPIPE_APP_ID": f"carepipe-test-{run}",
+        "CAREPIPE_TOPIC_PREFIX": f"t{run}.",
+        "CAREPIPE_WEB_PORT": str(free_port()),
+        "CAREPIPE_DATA_DIR": str(tmp_path / "state"),
+    }
+
+
+@pytest.fixture
+def settings(pipeline_env: dict[str, str]) -> Settings:
+    settings = load_settings(pipeline_env)
+    admin.ensure_topics(settings)
+    return settings
+
+
+@pytest.fixture
+def worker(
+    pipeline_env: dict[str, str], settings: Settings, tmp_path: Path
+) -> Iterator[WorkerProcess]:
+    process = WorkerProcess(pipeline_env, tmp_path / "worker.log").start()
+    yield process
+    code = process.stop()
+    print(f"worker exited with {code}; last lines of its log:\n{process.log_tail(40)}")

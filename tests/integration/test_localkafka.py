@@ -1,0 +1,89 @@
+"""Starts a real Kafka 4.3.1 broker in a throwaway home on free ports (never 9092/9093, which the
+other integration tests share), then checks status, reuse, restart and stop. Fails, never skips,
+when the broker cannot start."""
+
+from __future__ import annotations
+
+import socket
+import time
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline import localkafka as lk
+
+pytestmark = pytest.mark.integration
+
+
+def free_ports(count: int) -> list[int]:
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> Iterator[lk.BrokerConfig]:
+    port, controller_port = free_ports(2)
+    cfg = lk.BrokerConfig(home=tmp_path / "kafka", port=port, controller_port=controller_port)
+    assert cfg.libs_dir == lk.DEFAULT_LIBS_DIR  # shares the jars, not the data
+    yield cfg
+    lk.stop(cfg)  # whatever happened, leave no broker behind
+
+
+def create_and_list_topic(bootstrap: str, topic: str) -> set[str]:
+    """A round trip with a real client, as the pipeline's own tooling would do it."""
+    with warnings.catch_warnings():
+        # kafka-python 3.0 calls the deprecated importlib.resources.read_text on import.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from kafka import KafkaAdminClient
+        from kafka.admin import NewTopic
+
+    with KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000) as admin:
+        admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
+        return set(admin.list_topics())
+
+
+def test_start_status_reuse_restart_stop(cfg: lk.BrokerConfig) -> None:
+    assert lk.status(cfg) == lk.BrokerStatus(False, None, cfg.bootstrap, False, "not running")
+
+    began = time.monotonic()
+    first = lk.start(cfg, timeout=90)
+    cold_start = time.monotonic() - began
+    print(f"cold start (format + launch + first metadata answer): {cold_start:.1f}s")
+    assert first.running and first.managed and first.pid is not None
+    assert first.bootstrap == cfg.bootstrap
+    assert (cfg.data_dir / "meta.properties").exists()
+    assert cfg.pid_file.read_text().strip() == str(first.pid)
+    assert lk.broker_answers(cfg.host, cfg.port)
+
+    st = lk.status(cfg)
+    assert (st.running, st.managed, st.pid) == (True, True, first.pid)
+
+    again = lk.start(cfg)  # idempotent: the same process, no second JVM
+    assert (again.running, again.managed, again.pid) == (True, True, first.pid)
+    assert "reusing" in again.detail
+
+    assert "care.test" in create_and_list_topic(cfg.bootstrap, "care.test")
+
+    stopped = lk.stop(cfg)
+    assert stopped.detail == f"stopped broker pid {first.pid}"
+    assert not lk.status(cfg).running
+    assert not cfg.pid_file.exists()
+    assert not lk.broker_answers(cfg.host, cfg.port, timeout=1.0)
+    assert lk.stop(cfg).detail == "not running (nothing to stop)"
+
+    # A restart keeps the formatted storage: same cluster, topic still there.
+    meta = (cfg.data_dir / "meta.properties").read_text()
+    second = lk.start(cfg, timeout=90)
+    assert second.running and second.pid != first.pid
+    assert (cfg.data_dir / "meta.properties").read_text() == meta
+    assert "care.test" in create_and_list_topic(cfg.bootstrap, "care.other")
+    lk.stop(cfg)
+    assert not lk.status(cfg).running
