@@ -23,7 +23,7 @@ def main() -> None:
     """care-pipeline: proactive customer care from Kafka interaction streams."""
 
 
-@main.command()
+@main.command(short_help="Run a stream-processing worker (CAREPIPE_* settings).")
 def worker() -> None:
     """Run a stream-processing worker (settings from CAREPIPE_* variables)."""
     settings = _settings()
@@ -41,14 +41,14 @@ def worker() -> None:
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 
-@main.command("settings")
+@main.command("settings", short_help="Print the effective settings (secrets hidden).")
 def show_settings() -> None:
     """Print the effective settings (secrets hidden)."""
     for name, value in _settings().describe().items():
         click.echo(f"CAREPIPE_{name.upper()}={value}")
 
 
-@main.group()
+@main.group(short_help="Start, stop or check the local single-node Kafka broker (KRaft).")
 def kafka() -> None:
     """Manage the local single-node Kafka broker (KRaft, jars from Maven Central)."""
 
@@ -56,7 +56,11 @@ def kafka() -> None:
 def _broker_config(port: int | None) -> object:
     from pipeline import localkafka
 
-    return localkafka.BrokerConfig(port=port) if port else localkafka.BrokerConfig()
+    if not port:
+        return localkafka.BrokerConfig()
+    # A broker on another port needs its own controller port and home too.
+    home = localkafka.DEFAULT_HOME.with_name(f".kafka-{port}")
+    return localkafka.BrokerConfig(home=home, port=port, controller_port=port + 1)
 
 
 _port = click.option("--port", type=int, default=None, help="Broker port (default 9092).")
@@ -96,7 +100,7 @@ def kafka_status(port: int | None) -> None:
     sys.exit(0 if status.running else 1)
 
 
-@main.group()
+@main.group(short_help="Create the pipeline's topics (for clusters where workers may not).")
 def topics() -> None:
     """Manage the pipeline's topics."""
 
@@ -114,7 +118,7 @@ def topics_create() -> None:
         click.echo(f"{'created' if report.created else 'exists '}  {report.name}")
 
 
-@main.group()
+@main.group(short_help="Check Avro contract compatibility: schemas check OLD NEW.")
 def schemas() -> None:
     """Work with the Avro contracts in schemas/."""
 
@@ -135,7 +139,7 @@ def schemas_check(old: Path, new: Path) -> None:
     click.echo(f"compatible: {new} reads data written with {old}")
 
 
-@main.command()
+@main.command(short_help="Send sample profiles and events of all four channels.")
 @click.option("--customers", type=int, default=20, show_default=True)
 @click.option("--events", type=int, default=100, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
@@ -147,7 +151,7 @@ def sample(customers: int, events: int, seed: int) -> None:
     click.echo(json.dumps(counts))
 
 
-@main.command()
+@main.command(short_help="Run the demo: broker, worker, a sample stream and what came out.")
 @click.option("--events", type=int, default=120, show_default=True)
 @click.option("--wait", type=float, default=60.0, show_default=True, help="Seconds to wait.")
 def demo(events: int, wait: float) -> None:

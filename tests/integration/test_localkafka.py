@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import socket
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
 
 from pipeline import localkafka as lk
 
@@ -39,12 +40,6 @@ def cfg(tmp_path: Path) -> Iterator[lk.BrokerConfig]:
 
 def create_and_list_topic(bootstrap: str, topic: str) -> set[str]:
     """A round trip with a real client, as the pipeline's own tooling would do it."""
-    with warnings.catch_warnings():
-        # kafka-python 3.0 calls the deprecated importlib.resources.read_text on import.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from kafka import KafkaAdminClient
-        from kafka.admin import NewTopic
-
     with KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000) as admin:
         admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])
         return set(admin.list_topics())
