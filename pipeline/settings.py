@@ -70,6 +70,14 @@ class Settings(BaseSettings):
             raise ValueError("may contain only letters, digits, '.', '_' and '-'")
         return value
 
+    @classmethod
+    def settings_customise_sources(  # type: ignore[no-untyped-def,override]
+        cls, settings_cls, init_settings, env_settings, dotenv_settings, file_secret_settings
+    ):
+        # load_settings() alone reads the environment, so that it can name unknown variables
+        # and a caller's explicit environment is the only source.
+        return (init_settings,)
+
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 

@@ -28,6 +28,9 @@ Record = Mapping[str, Any]
 HandleResolver = Callable[[str, str], str | None]
 
 DEFAULT_MAX_TEXT_CHARS = 2000
+# Text beyond this is never read: redaction stays linear in a bounded input.
+MAX_REDACTED_CHARS = 200_000
+_DIGIT_GROUPS = "0123456789 \t\n-.()+"
 DEFAULT_MAX_FUTURE_SKEW = timedelta(minutes=5)
 
 
@@ -73,7 +76,7 @@ class Normalizer:
     def voice(self, call: Record, source: Source, now: datetime) -> Interaction:
         customer_id = _customer(call)
         started, ended = call["started_at"], call["ended_at"]
-        self._check_time(started, now)
+        self._check_time(ended, now)
         _check_span(started, ended)
         _check_non_negative(call, "queue_wait_seconds", "hold_seconds", "transfers")
         text, truncated, redactions = self._clean(call.get("transcript") or "")
@@ -132,7 +135,7 @@ class Normalizer:
     def chat(self, session: Record, source: Source, now: datetime) -> Interaction:
         customer_id = _customer(session)
         started, ended = session["started_at"], session["ended_at"]
-        self._check_time(started, now)
+        self._check_time(ended, now)
         _check_span(started, ended)
         _check_non_negative(session, "queue_wait_seconds")
         lines = [m["text"] for m in session["messages"] if m["sender"] == "CUSTOMER"]
@@ -212,12 +215,14 @@ class Normalizer:
             )
 
     def _clean(self, raw: str) -> tuple[str, bool, int]:
-        """Redacts PII, then caps the length at a word boundary."""
+        """Redacts PII in the whole text, then caps the length at a word boundary."""
         limit = self.config.max_text_chars
         truncated = len(raw) > limit
-        if truncated:
-            # Cut before redacting would risk leaving half a card number in view.
-            raw = raw[: limit * 2]
+        if len(raw) > MAX_REDACTED_CHARS:
+            # Bound the work on huge texts; drop the token and digit groups cut at the
+            # end, which could be the visible half of an address or card number.
+            raw = raw[:MAX_REDACTED_CHARS]
+            raw = raw[: max(raw.rfind(" "), 0)].rstrip(_DIGIT_GROUPS)
         redaction = redact(raw)
         text = redaction.text
         if len(text) > limit:
