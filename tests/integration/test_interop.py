@@ -62,6 +62,7 @@ def test_worker_web_server_is_local_and_serves_no_tables(worker: WorkerProcess) 
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(worker.web_url + "/table/", timeout=5)
     assert missing.value.code == 404
+    missing.value.close()
 
 
 @pytest.mark.parametrize(
