@@ -20,6 +20,7 @@ from pipeline.topics import RAW_CHANNELS, Topics
 from processors.errors import DeadLetter
 from processors.interaction import Interaction, Source
 from processors.normalize import Normalizer, handle_key
+from processors.profile import CustomerProfile
 from schemas import AvroDecodeError
 from sinks.deadletter import KafkaDeadLetterSink
 
@@ -38,9 +39,12 @@ def register(app: faust.App, topics: Topics, tables: Tables, normalizer: Normali
     """Declares the normalize agents on ``app``."""
     dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE)
 
+    interaction_codec = codecs.get("Interaction")
+
     async def emit(interaction: Interaction) -> None:
         await topics.normalized.send(
-            key=interaction.customer_id.encode(), value=interaction.to_record()
+            key=interaction.customer_id.encode(),
+            value=interaction_codec.dumps(interaction.to_record()),
         )
 
     for channel, spec in RAW_CHANNELS.items():
@@ -57,20 +61,24 @@ def register(app: faust.App, topics: Topics, tables: Tables, normalizer: Normali
 
     profile_codec = codecs.get("CustomerProfile")
 
-    @app.agent(topics.profiles, name="index-handles")
-    async def index_handles(stream: faust.StreamT) -> None:
+    @app.agent(topics.profiles, name="store-profiles")
+    async def store_profiles(stream: faust.StreamT) -> None:
         async for event in stream.events():
             source, _ = _origin(event)
-            if event.value is None:  # a deleted profile; its handles expire with the index
+            if event.value is None:  # a deleted profile; its handles stay in the index
+                if event.key is not None:
+                    tables.profiles.pop(event.key.decode(), None)
                 continue
             try:
                 profile = profile_codec.loads(event.value)
             except AvroDecodeError as exc:
                 await dead_letters.send(event.key, event.value, exc, exc.reason, source)
                 continue
-            for entry in profile["social_handles"]:
-                key = handle_key(entry["platform"], entry["handle"])
-                await topics.handles.send(key=key.encode(), value=profile["customer_id"].encode())
+            customer = CustomerProfile.from_record(profile)
+            tables.profiles[customer.customer_id] = customer.to_dict()
+            for platform, handle in customer.social_handles:
+                key = handle_key(platform, handle)
+                await topics.handles.send(key=key.encode(), value=customer.customer_id.encode())
 
     @app.agent(topics.handles, name="store-handles")
     async def store_handles(stream: faust.StreamT) -> None:

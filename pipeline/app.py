@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import faust
 
-from pipeline import agents, codecs, tables, topics
+from pipeline import agents, codecs, scoring, tables, topics, views
+from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from processors.normalize import NormalizeConfig, Normalizer
 
@@ -43,4 +44,9 @@ def build_app(settings: Settings) -> faust.App:
         resolve_handle=agents.handle_resolver(declared_tables.handles),
     )
     agents.register(app, declared_topics, declared_tables, normalizer)
+    rules = load_rules(settings.rules_file)
+    scoring.register(
+        app, declared_topics, declared_tables, rules, settings.follow_up_check_seconds
+    )
+    views.register(app, declared_tables, settings)
     return app

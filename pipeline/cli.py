@@ -37,7 +37,12 @@ def worker() -> None:
             raise click.ClickException(str(exc)) from exc
     import faust
 
-    app = build_app(settings)
+    from processors.rules import RulesError
+
+    try:
+        app = build_app(settings)
+    except RulesError as exc:
+        raise click.ClickException(f"CAREPIPE_RULES_FILE: {exc}") from exc
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     max_future_skew_seconds: int = Field(
         300, ge=0, le=86_400, description="How far ahead of the clock an event time may be."
     )
+    rules_file: Path | None = Field(
+        None, description="YAML rules laid over the defaults (pipeline/default_rules.yaml)."
+    )
+    follow_up_check_seconds: float = Field(
+        30.0, gt=0, le=3600, description="How often due follow-ups are looked for."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
 
     @field_validator("broker")

@@ -13,6 +13,10 @@ from pipeline.settings import Settings
 class Tables:
     # "platform:handle" -> customer id, partitioned like customers.handles.
     handles: faust.Table
+    # customer id -> CustomerProfile.to_dict(), partitioned like customers.profiles.
+    profiles: faust.Table
+    # customer id -> CustomerHistory.to_dict(), partitioned like interactions.normalized.
+    histories: faust.Table
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
@@ -24,5 +28,19 @@ def declare(app: faust.App, settings: Settings) -> Tables:
             key_type=str,
             value_type=str,
             help="Social handle -> customer id, from the CRM profiles.",
+        ),
+        profiles=app.Table(
+            "customer-profiles",
+            default=None,
+            partitions=settings.topic_partitions,
+            key_type=str,
+            help="CRM profile of each customer: tier, lifetime value, renewal.",
+        ),
+        histories=app.Table(
+            "customer-histories",
+            default=None,
+            partitions=settings.topic_partitions,
+            key_type=str,
+            help="History of each customer: contacts, cases, sentiment, surveys, alerts.",
         ),
     )

@@ -38,12 +38,15 @@ NORMALIZED = TopicSpec("interactions.normalized", "Interaction")
 # Dead letters keep their original bytes, whatever they are: no schema.
 DLQ = TopicSpec("interactions.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 ALERTS = TopicSpec("care.alerts", "CareAlert")
+# Internal: "check this customer's follow-ups" ticks, keyed by customer id, so that the
+# timer's work runs in the partition that owns the customer's history.
+FOLLOW_UPS = TopicSpec("care.followups", None, {"retention.ms": str(DAY_MS)})
 ALERTS_DLQ = TopicSpec("care.alerts.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 METRICS = TopicSpec("care.metrics", "ChannelMetrics")
 
 TOPICS = (
     VOICE, EMAIL, CHAT, SOCIAL, PROFILES, HANDLES, SOCIAL_UNRESOLVED,
-    NORMALIZED, DLQ, ALERTS, ALERTS_DLQ, METRICS,
+    NORMALIZED, DLQ, ALERTS, FOLLOW_UPS, ALERTS_DLQ, METRICS,
 )  # fmt: skip
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
 
@@ -59,6 +62,8 @@ class Topics:
     social_unresolved: faust.TopicT
     normalized: faust.TopicT
     dlq: faust.TopicT
+    alerts: faust.TopicT
+    follow_ups: faust.TopicT
 
 
 def declare(app: faust.App, settings: Settings) -> Topics:
@@ -77,6 +82,9 @@ def declare(app: faust.App, settings: Settings) -> Topics:
         profiles=topic(PROFILES, "raw"),
         handles=topic(HANDLES, "raw"),
         social_unresolved=topic(SOCIAL_UNRESOLVED, "raw"),
-        normalized=topic(NORMALIZED, f"avro-{NORMALIZED.schema}"),
+        # Read as bytes too: the scoring stage dead-letters what it cannot decode.
+        normalized=topic(NORMALIZED, "raw"),
         dlq=topic(DLQ, "raw"),
+        alerts=topic(ALERTS, f"avro-{ALERTS.schema}"),
+        follow_ups=topic(FOLLOW_UPS, "raw"),
     )

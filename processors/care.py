@@ -1,0 +1,48 @@
+"""One step of the enrich+score stage: history, risk and alert decisions for an interaction.
+
+The stream workers, the backtest and the tests all call :func:`process_interaction`, so
+what is decided live is what is replayed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from processors.alerts import CareAlert, decide
+from processors.history import CustomerHistory, update_history
+from processors.interaction import Interaction
+from processors.profile import CustomerProfile
+from processors.risk import RiskAssessment, assess
+from processors.rules import Rules
+
+
+@dataclass
+class CareOutcome:
+    """The history to store, the risk of this interaction and the alert records to send.
+
+    ``duplicate`` is True for an interaction already in the history (a replay after a
+    crash): nothing changes and no alert is sent.
+    """
+
+    history: CustomerHistory
+    risk: RiskAssessment | None = None
+    alerts: list[CareAlert] = field(default_factory=list)
+    duplicate: bool = False
+
+
+def process_interaction(
+    history: CustomerHistory | None,
+    interaction: Interaction,
+    profile: CustomerProfile | None,
+    rules: Rules,
+    now: datetime,
+) -> CareOutcome:
+    """Updates ``history`` (in place, when given) and decides the alerts."""
+    if history is not None and interaction.interaction_id in history.seen:
+        return CareOutcome(history, duplicate=True)
+    profile = profile or CustomerProfile.unknown(interaction.customer_id)
+    updated = update_history(history, interaction, now, rules)
+    risk = assess(updated, interaction, profile, rules)
+    alerts = decide(updated, interaction, risk, profile, rules, now)
+    return CareOutcome(updated, risk, alerts)

@@ -1,0 +1,291 @@
+"""Customer history as stream state: what the scorer needs to know about one customer.
+
+Kept by event time: late and out-of-order events land in their own day, and everything
+older than ``HISTORY_DAYS`` before the newest event seen (the watermark) expires, so the
+state per customer stays bounded. Times are epoch milliseconds, so the state is plain JSON.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from processors.interaction import Interaction
+from processors.rules import Rules
+
+DAY_MS = 86_400_000
+HISTORY_DAYS = 30
+MAX_TIMELINE = 100
+MAX_CASES = 20
+MAX_PUBLIC_POSTS = 20
+MAX_SEEN = 64
+# Decaying averages of sentiment: the recent tone moves fast, the baseline slowly.
+RECENT_ALPHA = 0.4
+BASELINE_ALPHA = 0.1
+
+
+def ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass
+class Contact:
+    """One inbound contact on the timeline."""
+
+    at: int
+    channel: str
+    case_id: str | None
+    outcome: str
+
+
+@dataclass
+class CaseState:
+    """A support case as seen through its contacts."""
+
+    case_id: str
+    opened_at: int
+    last_contact_at: int
+    contacts: int = 0
+    channels: list[str] = field(default_factory=list)
+    escalations: int = 0
+    resolved_at: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.resolved_at is None
+
+
+@dataclass
+class SurveyAnswer:
+    value: int
+    at: int
+
+
+@dataclass
+class PublicPost:
+    at: int
+    sentiment: float | None
+    follower_count: int
+    interaction_id: str
+
+
+@dataclass
+class ChurnTalk:
+    at: int
+    category: str
+
+
+@dataclass
+class OpenAlert:
+    """An alert that is open (or was last escalated) for this customer and type."""
+
+    alert_id: str
+    alert_type: str
+    severity: str
+    version: int
+    score: float
+    opened_at: int
+    updated_at: int
+    interaction_id: str
+    case_id: str | None = None
+
+
+@dataclass
+class CustomerHistory:
+    """Everything remembered about one customer; see the module docstring for the rules."""
+
+    customer_id: str
+    watermark: int = 0
+    contacts_by_day: dict[str, dict[str, int]] = field(default_factory=dict)
+    abandoned_by_day: dict[str, int] = field(default_factory=dict)
+    long_waits_by_day: dict[str, int] = field(default_factory=dict)
+    timeline: list[Contact] = field(default_factory=list)
+    cases: dict[str, CaseState] = field(default_factory=dict)
+    sentiment_recent: float | None = None
+    sentiment_baseline: float | None = None
+    sentiment_count: int = 0
+    csat: SurveyAnswer | None = None
+    nps: SurveyAnswer | None = None
+    ces: SurveyAnswer | None = None
+    public_posts: list[PublicPost] = field(default_factory=list)
+    churn_talk: ChurnTalk | None = None
+    last_resolved_at: int | None = None
+    seen: list[str] = field(default_factory=list)
+    open_alerts: dict[str, OpenAlert] = field(default_factory=dict)
+    closed_alerts_at: dict[str, int] = field(default_factory=dict)
+    follow_ups_due: dict[str, int] = field(default_factory=dict)
+    last_score: float = 0.0
+
+    # Windows ---------------------------------------------------------------------------
+
+    def contacts(self, days: int, channel: str | None = None) -> int:
+        """Inbound contacts in the ``days`` days up to the watermark (one channel or all)."""
+        first = _day(self.watermark) - days + 1
+        return sum(
+            count
+            for day, by_channel in self.contacts_by_day.items()
+            if int(day) >= first
+            for ch, count in by_channel.items()
+            if channel is None or ch == channel
+        )
+
+    def abandoned(self, days: int) -> int:
+        return _window_sum(self.abandoned_by_day, self.watermark, days)
+
+    def long_waits(self, days: int) -> int:
+        return _window_sum(self.long_waits_by_day, self.watermark, days)
+
+    def open_cases(self) -> list[CaseState]:
+        return [case for case in self.cases.values() if case.open]
+
+    def contacts_since_resolution(self, window_days: int) -> list[Contact]:
+        """Inbound contacts within the window and after the last resolution."""
+        since = max(self.watermark - window_days * DAY_MS, self.last_resolved_at or 0)
+        return [c for c in self.timeline if c.at > since or (c.at == since and c.outcome != "RESOLVED")]
+
+    # Serialization ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CustomerHistory:
+        values = dict(data)
+        values["timeline"] = [Contact(**c) for c in values.get("timeline", [])]
+        values["cases"] = {k: CaseState(**v) for k, v in values.get("cases", {}).items()}
+        for name in ("csat", "nps", "ces"):
+            if values.get(name) is not None:
+                values[name] = SurveyAnswer(**values[name])
+        values["public_posts"] = [PublicPost(**p) for p in values.get("public_posts", [])]
+        if values.get("churn_talk") is not None:
+            values["churn_talk"] = ChurnTalk(**values["churn_talk"])
+        values["open_alerts"] = {
+            k: OpenAlert(**v) for k, v in values.get("open_alerts", {}).items()
+        }
+        return cls(**values)
+
+
+def detect_churn_talk(text: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
+    """The first churn-intent category whose phrase occurs in ``text`` (case-insensitive)."""
+    folded = " ".join(text.casefold().replace("’", "'").split())
+    for category, options in phrases.items():
+        if any(phrase in folded for phrase in options):
+            return category
+    return None
+
+
+def update_history(
+    history: CustomerHistory | None, interaction: Interaction, now: datetime, rules: Rules
+) -> CustomerHistory:
+    """The history after ``interaction``. Replayed interactions (already seen) change nothing.
+
+    ``now`` is the processing time: follow-ups are due relative to it when an event's own
+    time lies further back than the follow-up delay.
+    """
+    h = history or CustomerHistory(interaction.customer_id)
+    if interaction.interaction_id in h.seen:
+        return h
+    at = ms(interaction.occurred_at)
+    h.seen = (h.seen + [interaction.interaction_id])[-MAX_SEEN:]
+    h.watermark = max(h.watermark, at)
+    if at < h.watermark - HISTORY_DAYS * DAY_MS or interaction.direction != "INBOUND":
+        return h  # too late to matter, or an agent's own message
+    day = str(_day(at))
+    t = rules.thresholds
+
+    by_channel = h.contacts_by_day.setdefault(day, {})
+    by_channel[interaction.channel] = by_channel.get(interaction.channel, 0) + 1
+    if interaction.outcome == "ABANDONED":
+        h.abandoned_by_day[day] = h.abandoned_by_day.get(day, 0) + 1
+    if interaction.queue_wait_seconds >= t.long_wait_seconds:
+        h.long_waits_by_day[day] = h.long_waits_by_day.get(day, 0) + 1
+    bisect.insort(
+        h.timeline,
+        Contact(at, interaction.channel, interaction.case_id, interaction.outcome),
+        key=lambda contact: contact.at,
+    )
+    if interaction.case_id:
+        _update_case(h, interaction, at, now, rules)
+    if interaction.outcome == "RESOLVED":
+        h.last_resolved_at = max(h.last_resolved_at or 0, at)
+    if interaction.sentiment is not None:
+        s = interaction.sentiment
+        h.sentiment_recent = s if h.sentiment_recent is None else _ewm(h.sentiment_recent, s, RECENT_ALPHA)
+        h.sentiment_baseline = (
+            s if h.sentiment_baseline is None else _ewm(h.sentiment_baseline, s, BASELINE_ALPHA)
+        )
+        h.sentiment_count += 1
+    if interaction.survey is not None:
+        answered = ms(interaction.survey.answered_at) if interaction.survey.answered_at else at
+        for name in ("csat", "nps", "ces"):
+            value = getattr(interaction.survey, name)
+            previous: SurveyAnswer | None = getattr(h, name)
+            if value is not None and (previous is None or answered >= previous.at):
+                setattr(h, name, SurveyAnswer(value, answered))
+    if interaction.social is not None and interaction.social.is_public:
+        h.public_posts.append(
+            PublicPost(at, interaction.sentiment, interaction.social.follower_count,
+                       interaction.interaction_id)
+        )  # fmt: skip
+        h.public_posts = sorted(h.public_posts, key=lambda p: p.at)[-MAX_PUBLIC_POSTS:]
+    category = detect_churn_talk(interaction.text, rules.churn_phrases)
+    if category and (h.churn_talk is None or at >= h.churn_talk.at):
+        h.churn_talk = ChurnTalk(at, category)
+    _expire(h)
+    return h
+
+
+def _update_case(
+    h: CustomerHistory, interaction: Interaction, at: int, now: datetime, rules: Rules
+) -> None:
+    case_id = interaction.case_id or ""
+    case = h.cases.get(case_id) or CaseState(case_id, opened_at=at, last_contact_at=at)
+    case.opened_at = min(case.opened_at, at)
+    case.last_contact_at = max(case.last_contact_at, at)
+    case.contacts += 1
+    if interaction.channel not in case.channels:
+        case.channels.append(interaction.channel)
+    if interaction.outcome == "ESCALATED":
+        case.escalations += 1
+    if interaction.outcome == "RESOLVED":
+        case.resolved_at = max(case.resolved_at or 0, at)
+        if case.escalations:
+            delay = int(rules.alerting.follow_up_after_hours * 3_600_000)
+            h.follow_ups_due[case_id] = max(at, ms(now) - delay) + delay
+    elif case.resolved_at is not None and at > case.resolved_at:
+        case.resolved_at = None  # the customer came back: the case is open again
+        h.follow_ups_due.pop(case_id, None)
+    h.cases[case_id] = case
+
+
+def _expire(h: CustomerHistory) -> None:
+    oldest_day = _day(h.watermark) - HISTORY_DAYS
+    for buckets in (h.contacts_by_day, h.abandoned_by_day, h.long_waits_by_day):
+        for day in [d for d in buckets if int(d) <= oldest_day]:
+            del buckets[day]
+    horizon = h.watermark - HISTORY_DAYS * DAY_MS
+    h.timeline = [c for c in h.timeline if c.at > horizon][-MAX_TIMELINE:]
+    h.public_posts = [p for p in h.public_posts if p.at > horizon]
+    stale = [k for k, c in h.cases.items() if c.last_contact_at <= horizon]
+    for case_id in stale:
+        del h.cases[case_id]
+    if len(h.cases) > MAX_CASES:
+        # Resolved cases go first, oldest first; open ones only when nothing else is left.
+        ranked = sorted(h.cases.values(), key=lambda c: (c.open, c.last_contact_at))
+        for case in ranked[: len(h.cases) - MAX_CASES]:
+            del h.cases[case.case_id]
+
+
+def _day(at_ms: int) -> int:
+    return at_ms // DAY_MS
+
+
+def _window_sum(buckets: dict[str, int], watermark: int, days: int) -> int:
+    first = _day(watermark) - days + 1
+    return sum(count for day, count in buckets.items() if int(day) >= first)
+
+
+def _ewm(previous: float, value: float, alpha: float) -> float:
+    return round(previous + alpha * (value - previous), 4)

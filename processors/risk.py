@@ -1,0 +1,216 @@
+"""Churn-risk scoring: a score 0-100 built from named signals, each with its points and a
+line a person can read, multiplied for high-value customers and near renewals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from processors.history import DAY_MS, CustomerHistory
+from processors.interaction import Interaction
+from processors.profile import CustomerProfile
+from processors.rules import Rules
+
+FAILED_OUTCOMES = frozenset({"UNRESOLVED", "ABANDONED", "ESCALATED", "CALLBACK_REQUESTED"})
+RECENT_DAYS = 7
+# Sentiment at which NEGATIVE_SENTIMENT gives its full weight.
+FULL_NEGATIVE = -0.6
+CHURN_WORDS = {
+    "cancel": "said they want to cancel",
+    "close_account": "asked to close their account",
+    "competitor": "mentioned moving to a competitor",
+    "refund": "asked for their money back",
+    "chargeback": "threatened a chargeback",
+    "legal": "threatened legal action",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One signal behind a score: its code, weight, the points it added and why."""
+
+    code: str
+    weight: float
+    contribution: float
+    explanation: str
+
+
+@dataclass(frozen=True)
+class RiskAssessment:
+    """The score (0-100), its severity band and the reasons, largest first."""
+
+    score: float
+    severity: str
+    reasons: tuple[Reason, ...]
+    base_points: float
+    multiplier: float
+
+    @property
+    def codes(self) -> list[str]:
+        return [reason.code for reason in self.reasons]
+
+
+def assess(
+    history: CustomerHistory, interaction: Interaction, profile: CustomerProfile, rules: Rules
+) -> RiskAssessment:
+    """Scores ``interaction`` in the light of ``history`` (already updated with it)."""
+    signals = [r for r in _signals(history, interaction, rules) if r.contribution > 0]
+    base = sum(r.contribution for r in signals)
+    multipliers = list(_multipliers(profile, interaction.occurred_at, rules, base))
+    factor = math.prod(f for f, _ in multipliers)
+    reasons = signals + [reason for _, reason in multipliers]
+    score = round(min(100.0, base * factor), 1)
+    return RiskAssessment(
+        score=score,
+        severity=rules.severity_for(score),
+        reasons=tuple(sorted(reasons, key=lambda r: -r.contribution)),
+        base_points=round(base, 1),
+        multiplier=round(factor, 3),
+    )
+
+
+def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reason]:
+    t, w = rules.thresholds, rules.signals
+    now = h.watermark
+    resolved = h.last_resolved_at or 0
+
+    def reason(code: str, units: float, explanation: str) -> Reason:
+        weight = w.get(code).weight
+        return Reason(code, weight, round(weight * units, 1), explanation)
+
+    current = i.sentiment if i.direction == "INBOUND" else None
+    if current is not None and current <= t.negative_sentiment:
+        strength = min(1.0, current / FULL_NEGATIVE)
+        yield reason("NEGATIVE_SENTIMENT", strength,
+                     f"negative tone in this {i.channel.lower()} (sentiment {current:+.2f})")  # fmt: skip
+    elif h.sentiment_recent is not None and h.sentiment_recent <= t.negative_sentiment:
+        strength = min(1.0, h.sentiment_recent / FULL_NEGATIVE)
+        yield reason("NEGATIVE_SENTIMENT", strength,
+                     f"recent tone is negative (average {h.sentiment_recent:+.2f})")  # fmt: skip
+
+    if (
+        h.sentiment_count >= 4
+        and h.sentiment_recent is not None
+        and h.sentiment_baseline is not None
+        and h.sentiment_baseline - h.sentiment_recent >= t.sentiment_decline
+    ):
+        yield reason("SENTIMENT_DECLINE", 1,
+                     f"tone fell from {h.sentiment_baseline:+.2f} (usual) "
+                     f"to {h.sentiment_recent:+.2f} (recent)")  # fmt: skip
+
+    talk = h.churn_talk
+    if talk and talk.at > now - t.churn_intent_memory_days * DAY_MS and talk.at >= resolved:
+        days = (now - talk.at) // DAY_MS
+        when = "in this contact" if talk.at == _ms(i.occurred_at) else f"{days} day(s) ago"
+        yield reason("CHURN_INTENT", 1, f"{CHURN_WORDS.get(talk.category, talk.category)} {when}")
+
+    window = t.repeat_window_days
+    repeats, repeat_text = _repeats(h, window)
+    if repeats:
+        units = min(repeats, w.REPEAT_CONTACT.cap)
+        yield reason("REPEAT_CONTACT", units, repeat_text)
+
+    escalations = sum(case.escalations for case in h.open_cases())
+    if escalations:
+        yield reason("ESCALATION", min(escalations, w.ESCALATION.cap),
+                     f"{escalations} escalation(s) on open case(s)")  # fmt: skip
+
+    long_waits = h.long_waits(RECENT_DAYS)
+    if long_waits:
+        yield reason("LONG_WAIT", min(long_waits, w.LONG_WAIT.cap),
+                     f"{long_waits} queue wait(s) over {t.long_wait_seconds // 60} min "
+                     f"in {RECENT_DAYS} days")  # fmt: skip
+
+    abandoned = h.abandoned(RECENT_DAYS)
+    if abandoned:
+        yield reason("ABANDONED_CALLS", min(abandoned, w.ABANDONED_CALLS.cap),
+                     f"{abandoned} call(s) abandoned in queue in {RECENT_DAYS} days")  # fmt: skip
+
+    memory = now - t.survey_memory_days * DAY_MS
+    if h.nps and h.nps.at > memory and h.nps.value <= t.detractor_nps_at_most:
+        yield reason("DETRACTOR", 1, f"detractor: gave NPS {h.nps.value}/10")
+    if h.csat and h.csat.at > memory and h.csat.value <= t.low_csat_at_most:
+        yield reason("LOW_CSAT", 1, f"low satisfaction: CSAT {h.csat.value}/5")
+    if h.ces and h.ces.at > memory and h.ces.value >= t.high_effort_ces_at_least:
+        yield reason("HIGH_EFFORT", 1, f"hard to get help: effort {h.ces.value}/7")
+
+    complaints = [
+        p for p in h.public_posts
+        if p.at > now - RECENT_DAYS * DAY_MS and p.at >= resolved
+        and p.sentiment is not None and p.sentiment <= t.public_complaint_sentiment
+    ]  # fmt: skip
+    if complaints:
+        loudest = sorted(complaints, key=lambda p: -p.follower_count)[: w.PUBLIC_COMPLAINT.cap]
+        units = sum(reach_factor(p.follower_count) for p in loudest)
+        yield reason("PUBLIC_COMPLAINT", units,
+                     f"{len(complaints)} negative public post(s), reach up to "
+                     f"{loudest[0].follower_count:,} followers")  # fmt: skip
+
+    open_cases = h.open_cases()
+    if open_cases:
+        oldest = min(open_cases, key=lambda c: c.opened_at)
+        age_days = (now - oldest.opened_at) // DAY_MS
+        units = min(age_days // t.unresolved_aging_days, w.UNRESOLVED_AGING.cap)
+        if units:
+            yield reason("UNRESOLVED_AGING", units,
+                         f"case {oldest.case_id} unresolved for {age_days} days")  # fmt: skip
+
+
+def _repeats(h: CustomerHistory, window_days: int) -> tuple[int, str]:
+    """Repeat contacts on unresolved issues: on one open case, or after a failed contact."""
+    horizon = h.watermark - window_days * DAY_MS
+    best, text = 0, ""
+    for case in h.open_cases():
+        if case.last_contact_at > horizon and case.contacts > 1:
+            if case.contacts - 1 > best:
+                best = case.contacts - 1
+                text = (f"{_ordinal(case.contacts)} contact about case {case.case_id} "
+                        f"({', '.join(c.lower() for c in case.channels)})")  # fmt: skip
+    recent = h.contacts_since_resolution(window_days)
+    first_failure = next((n for n, c in enumerate(recent) if c.outcome in FAILED_OUTCOMES), None)
+    if first_failure is not None:
+        again = len(recent) - first_failure - 1
+        if again > best:
+            best = again
+            text = f"{again} more contact(s) within {window_days} days of an unresolved one"
+    return best, text
+
+
+def reach_factor(followers: int) -> float:
+    """1 for a private audience, up to 2.5 for a large one: 1 + log10(1 + followers) / 4."""
+    return round(min(2.5, 1 + math.log10(1 + max(0, followers)) / 4), 3)
+
+
+def _multipliers(
+    profile: CustomerProfile, occurred_at: datetime, rules: Rules, base: float
+) -> Iterator[tuple[float, Reason]]:
+    m = rules.multipliers
+    points = base
+    value = m.tier[profile.tier]  # type: ignore[index]
+    high_value = profile.lifetime_value >= m.high_value_lifetime_value
+    if high_value:
+        value *= m.high_value_factor
+    if value > 1 and base > 0:
+        extra = points * (value - 1)
+        why = f"{profile.tier.lower()} tier" + (
+            f", lifetime value {profile.lifetime_value:,.0f}" if high_value else ""
+        )
+        yield value, Reason("HIGH_VALUE", round(value, 3), round(extra, 1), why)
+        points += extra
+    days = profile.days_to_renewal(occurred_at.astimezone(UTC))
+    if days is not None and 0 <= days <= m.renewal_within_days and base > 0:
+        extra = points * (m.renewal_factor - 1)
+        yield m.renewal_factor, Reason(
+            "RENEWAL_NEAR", m.renewal_factor, round(extra, 1), f"renewal in {days} day(s)"
+        )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
