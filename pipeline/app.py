@@ -45,8 +45,6 @@ def build_app(settings: Settings) -> faust.App:
     )
     agents.register(app, declared_topics, declared_tables, normalizer)
     rules = load_rules(settings.rules_file)
-    scoring.register(
-        app, declared_topics, declared_tables, rules, settings.follow_up_check_seconds
-    )
+    scoring.register(app, declared_topics, declared_tables, rules, settings.follow_up_check_seconds)
     views.register(app, declared_tables, settings)
     return app

@@ -35,9 +35,7 @@ def run_demo(events: int = 120, wait_s: float = 60.0) -> int:
         worker.start()
     console.print(f"[green]worker[/] up, web at {worker.web_url}")
     try:
-        reader = OutputReader(
-            settings, [settings.topic(NORMALIZED.name), settings.topic(DLQ.name)]
-        )
+        reader = OutputReader(settings, [settings.topic(NORMALIZED.name), settings.topic(DLQ.name)])
         stream = list(sample_events(events=events, now=datetime.now(UTC)))
         # CRM profiles first, indexed before the events whose social handles they resolve.
         sent = send_events(settings, [e for e in stream if e.channel == "PROFILE"])

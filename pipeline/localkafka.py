@@ -219,16 +219,27 @@ def _start(cfg: BrokerConfig, timeout: float) -> BrokerStatus:
 
     out = cfg.logs_dir / "broker.out"
     cmd = [
-        java, "-Xms256m", f"-Xmx{cfg.heap}", "-XX:+UseG1GC",
-        f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", f"-Dkafka.logs.dir={cfg.logs_dir}",
-        "-cp", classpath, "kafka.Kafka", str(cfg.server_properties),
-    ]  # fmt: skip
+        java,
+        "-Xms256m",
+        f"-Xmx{cfg.heap}",
+        "-XX:+UseG1GC",
+        f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+        f"-Dkafka.logs.dir={cfg.logs_dir}",
+        "-cp",
+        classpath,
+        "kafka.Kafka",
+        str(cfg.server_properties),
+    ]
     with out.open("wb") as sink:
         # Own session: the broker outlives this Python process and ignores its Ctrl-C.
         proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-            start_new_session=True, cwd=cfg.home,
-        )  # fmt: skip
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=cfg.home,
+        )
     _CHILDREN[proc.pid] = proc
     cfg.pid_file.write_text(f"{proc.pid}\n")
     return _wait_until_answering(cfg, proc.pid, timeout)
@@ -260,9 +271,16 @@ def _format_storage(cfg: BrokerConfig, java: str, classpath: str) -> None:
     # Static controller.quorum.voters means no --standalone: 4.x only allows that flag with
     # controller.quorum.bootstrap.servers (a dynamic quorum).
     cmd = [
-        java, "-cp", classpath, "kafka.tools.StorageTool", "format",
-        "--cluster-id", new_cluster_id(), "--config", str(cfg.server_properties),
-    ]  # fmt: skip
+        java,
+        "-cp",
+        classpath,
+        "kafka.tools.StorageTool",
+        "format",
+        "--cluster-id",
+        new_cluster_id(),
+        "--config",
+        str(cfg.server_properties),
+    ]
     _run(cmd)
 
 

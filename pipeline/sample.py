@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 PLATFORMS = ("X", "FACEBOOK", "INSTAGRAM", "REDDIT", "TRUSTPILOT")

@@ -49,9 +49,12 @@ def register(
         for alert in alerts:
             await topics.alerts.send(key=alert.customer_id.encode(), value=alert.to_record())
             log.info(
-                "alert %s %s v%d %s", alert.alert_type, alert.severity, alert.version,
+                "alert %s %s v%d %s",
+                alert.alert_type,
+                alert.severity,
+                alert.version,
                 alert.alert_id,
-            )  # fmt: skip
+            )
 
     @app.agent(topics.normalized, name="score")
     async def score(stream: faust.StreamT) -> None:

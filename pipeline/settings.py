@@ -118,7 +118,5 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         problems = []
         for error in exc.errors():
             name = str(error["loc"][0]) if error["loc"] else "?"
-            problems.append(
-                f"{ENV_PREFIX}{name.upper()}={error.get('input')!r}: {error['msg']}"
-            )
+            problems.append(f"{ENV_PREFIX}{name.upper()}={error.get('input')!r}: {error['msg']}")
         raise SettingsError("bad setting " + "; ".join(problems)) from exc

@@ -45,9 +45,20 @@ ALERTS_DLQ = TopicSpec("care.alerts.dlq", None, {"retention.ms": str(30 * DAY_MS
 METRICS = TopicSpec("care.metrics", "ChannelMetrics")
 
 TOPICS = (
-    VOICE, EMAIL, CHAT, SOCIAL, PROFILES, HANDLES, SOCIAL_UNRESOLVED,
-    NORMALIZED, DLQ, ALERTS, FOLLOW_UPS, ALERTS_DLQ, METRICS,
-)  # fmt: skip
+    VOICE,
+    EMAIL,
+    CHAT,
+    SOCIAL,
+    PROFILES,
+    HANDLES,
+    SOCIAL_UNRESOLVED,
+    NORMALIZED,
+    DLQ,
+    ALERTS,
+    FOLLOW_UPS,
+    ALERTS_DLQ,
+    METRICS,
+)
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
 
 

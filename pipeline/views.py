@@ -25,16 +25,19 @@ def register(app: faust.App, tables: Tables, settings: Settings) -> None:
         async def get(self, request: Request, customer_id: str) -> Response:
             if token is not None and not _authorized(request, token):
                 return self.json(
-                    {"error": "unauthorized"}, status=401,
+                    {"error": "unauthorized"},
+                    status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="care-pipeline"'},
-                )  # fmt: skip
+                )
             return await self._routed(request, customer_id=customer_id)
 
         @app.table_route(table=tables.histories, match_info="customer_id")
         async def _routed(self, request: Request, customer_id: str) -> Response:
             stored = tables.histories.get(customer_id)
             if stored is None:
-                return self.json({"error": "unknown customer", "customer_id": customer_id}, status=404)
+                return self.json(
+                    {"error": "unknown customer", "customer_id": customer_id}, status=404
+                )
             profile = tables.profiles.get(customer_id)
             return self.json(
                 customer_view(

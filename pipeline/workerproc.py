@@ -42,9 +42,7 @@ class WorkerProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"worker exited with {self.proc.returncode}:\n{self.log_tail()}"
-                )
+                raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
                 with urllib.request.urlopen(self.web_url + "/", timeout=1):
                     return

@@ -58,10 +58,14 @@ class CareAlert:
             "status": self.status,
             "score": self.score,
             "reasons": [
-                {"code": r.code, "weight": r.weight, "contribution": r.contribution,
-                 "explanation": r.explanation}
+                {
+                    "code": r.code,
+                    "weight": r.weight,
+                    "contribution": r.contribution,
+                    "explanation": r.explanation,
+                }
                 for r in self.reasons
-            ],  # fmt: skip
+            ],
             "explanation": self.explanation,
             "excerpt": self.excerpt,
             "channel": self.channel,
@@ -145,9 +149,10 @@ class _Context:
             recommended_action=entry.action,
             playbook_id=entry.id,
             respond_by=(
-                None if status == "CLOSED"
+                None
+                if status == "CLOSED"
                 else self.now + timedelta(minutes=entry.respond_within_minutes)
-            ),  # fmt: skip
+            ),
             event_time=i.occurred_at,
             created_at=self.now,
             rules_version=self.rules.version,
@@ -163,27 +168,38 @@ def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
             return None
         opened = OpenAlert(
             alert_id(i.customer_id, "AT_RISK", i.interaction_id),
-            "AT_RISK", risk.severity, 1, risk.score, at, at, i.interaction_id, i.case_id,
-        )  # fmt: skip
+            "AT_RISK",
+            risk.severity,
+            1,
+            risk.score,
+            at,
+            at,
+            i.interaction_id,
+            i.case_id,
+        )
         h.open_alerts["AT_RISK"] = opened
         return c.alert(opened, "OPEN", risk.reasons, f"risk {risk.score:.0f}/100: {summary}")
     if severity_rank(risk.severity) > severity_rank(current.severity):
         current.severity, current.score, current.updated_at = risk.severity, risk.score, at
         current.version += 1
         return c.alert(
-            current, "ESCALATED", risk.reasons,
+            current,
+            "ESCALATED",
+            risk.reasons,
             f"risk rose to {risk.score:.0f}/100: {summary}",
-        )  # fmt: skip
+        )
     if risk.score < rules.alerting.recover_below:
         del h.open_alerts["AT_RISK"]
         h.closed_alerts_at["AT_RISK"] = at
         current.version += 1
         current.score, current.updated_at = risk.score, at
         return c.alert(
-            current, "CLOSED", risk.reasons,
+            current,
+            "CLOSED",
+            risk.reasons,
             f"risk fell back to {risk.score:.0f}/100 after {i.channel.lower()} contact",
             record_type="RECOVERED",
-        )  # fmt: skip
+        )
     current.score = risk.score
     return None
 
@@ -206,18 +222,22 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
         units = reach_factor(social.follower_count)
         weight = rules.signals.PUBLIC_COMPLAINT.weight
         reason = Reason(
-            "PUBLIC_COMPLAINT", weight, round(weight * units, 1),
+            "PUBLIC_COMPLAINT",
+            weight,
+            round(weight * units, 1),
             f"negative public post on {social.platform.lower()} "
             f"({social.follower_count:,} followers, sentiment {sentiment:+.2f})",
-        )  # fmt: skip
+        )
         explanation = f"public complaint on {social.platform.lower()}: respond fast"
     elif sentiment >= t.praise_sentiment:
         alert_type, severity = "PRAISE", "LOW"
         reason = Reason(
-            "PUBLIC_PRAISE", 0.0, 0.0,
+            "PUBLIC_PRAISE",
+            0.0,
+            0.0,
             f"positive public post on {social.platform.lower()} "
             f"({social.follower_count:,} followers, sentiment {sentiment:+.2f})",
-        )  # fmt: skip
+        )
         explanation = f"public praise on {social.platform.lower()}: thank them"
     else:
         return None
@@ -233,8 +253,15 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
         return None
     opened = OpenAlert(
         alert_id(i.customer_id, alert_type, i.interaction_id),
-        alert_type, severity, 1, risk.score, at, at, i.interaction_id, i.case_id,
-    )  # fmt: skip
+        alert_type,
+        severity,
+        1,
+        risk.score,
+        at,
+        at,
+        i.interaction_id,
+        i.case_id,
+    )
     h.open_alerts[alert_type] = opened
     return c.alert(opened, "OPEN", (reason,), explanation)
 
@@ -246,9 +273,12 @@ def due_follow_ups(history: CustomerHistory, now: datetime) -> list[str]:
 
 
 def follow_up(
-    history: CustomerHistory, case_id: str, profile: CustomerProfile, rules: Rules,
+    history: CustomerHistory,
+    case_id: str,
+    profile: CustomerProfile,
+    rules: Rules,
     now: datetime,
-) -> CareAlert | None:  # fmt: skip
+) -> CareAlert | None:
     """The FOLLOW_UP alert for a resolved, escalated case; None if no longer due."""
     due = history.follow_ups_due.pop(case_id, None)
     case = history.cases.get(case_id)
@@ -259,10 +289,12 @@ def follow_up(
     entry = choose_action(rules.playbook, "FOLLOW_UP", severity, profile.tier)
     resolved_at = datetime.fromtimestamp((case.resolved_at or 0) / 1000, UTC)
     reason = Reason(
-        "ESCALATION", rules.signals.ESCALATION.weight, 0.0,
+        "ESCALATION",
+        rules.signals.ESCALATION.weight,
+        0.0,
         f"case {case_id} was escalated {case.escalations} time(s), resolved "
         f"{resolved_at:%Y-%m-%d %H:%M} UTC",
-    )  # fmt: skip
+    )
     return CareAlert(
         alert_id=alert_id(history.customer_id, "FOLLOW_UP", trigger),
         version=1,

@@ -143,7 +143,9 @@ class CustomerHistory:
     def contacts_since_resolution(self, window_days: int) -> list[Contact]:
         """Inbound contacts within the window and after the last resolution."""
         since = max(self.watermark - window_days * DAY_MS, self.last_resolved_at or 0)
-        return [c for c in self.timeline if c.at > since or (c.at == since and c.outcome != "RESOLVED")]
+        return [
+            c for c in self.timeline if c.at > since or (c.at == since and c.outcome != "RESOLVED")
+        ]
 
     # Serialization ---------------------------------------------------------------------
 
@@ -212,7 +214,9 @@ def update_history(
         h.last_resolved_at = max(h.last_resolved_at or 0, at)
     if interaction.sentiment is not None:
         s = interaction.sentiment
-        h.sentiment_recent = s if h.sentiment_recent is None else _ewm(h.sentiment_recent, s, RECENT_ALPHA)
+        h.sentiment_recent = (
+            s if h.sentiment_recent is None else _ewm(h.sentiment_recent, s, RECENT_ALPHA)
+        )
         h.sentiment_baseline = (
             s if h.sentiment_baseline is None else _ewm(h.sentiment_baseline, s, BASELINE_ALPHA)
         )
@@ -226,9 +230,13 @@ def update_history(
                 setattr(h, name, SurveyAnswer(value, answered))
     if interaction.social is not None and interaction.social.is_public:
         h.public_posts.append(
-            PublicPost(at, interaction.sentiment, interaction.social.follower_count,
-                       interaction.interaction_id)
-        )  # fmt: skip
+            PublicPost(
+                at,
+                interaction.sentiment,
+                interaction.social.follower_count,
+                interaction.interaction_id,
+            )
+        )
         h.public_posts = sorted(h.public_posts, key=lambda p: p.at)[-MAX_PUBLIC_POSTS:]
     category = detect_churn_talk(interaction.text, rules.churn_phrases)
     if category and (h.churn_talk is None or at >= h.churn_talk.at):

@@ -83,12 +83,18 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
     current = i.sentiment if i.direction == "INBOUND" else None
     if current is not None and current <= t.negative_sentiment:
         strength = min(1.0, current / FULL_NEGATIVE)
-        yield reason("NEGATIVE_SENTIMENT", strength,
-                     f"negative tone in this {i.channel.lower()} (sentiment {current:+.2f})")  # fmt: skip
+        yield reason(
+            "NEGATIVE_SENTIMENT",
+            strength,
+            f"negative tone in this {i.channel.lower()} (sentiment {current:+.2f})",
+        )
     elif h.sentiment_recent is not None and h.sentiment_recent <= t.negative_sentiment:
         strength = min(1.0, h.sentiment_recent / FULL_NEGATIVE)
-        yield reason("NEGATIVE_SENTIMENT", strength,
-                     f"recent tone is negative (average {h.sentiment_recent:+.2f})")  # fmt: skip
+        yield reason(
+            "NEGATIVE_SENTIMENT",
+            strength,
+            f"recent tone is negative (average {h.sentiment_recent:+.2f})",
+        )
 
     if (
         h.sentiment_count >= 4
@@ -96,9 +102,12 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
         and h.sentiment_baseline is not None
         and h.sentiment_baseline - h.sentiment_recent >= t.sentiment_decline
     ):
-        yield reason("SENTIMENT_DECLINE", 1,
-                     f"tone fell from {h.sentiment_baseline:+.2f} (usual) "
-                     f"to {h.sentiment_recent:+.2f} (recent)")  # fmt: skip
+        yield reason(
+            "SENTIMENT_DECLINE",
+            1,
+            f"tone fell from {h.sentiment_baseline:+.2f} (usual) "
+            f"to {h.sentiment_recent:+.2f} (recent)",
+        )
 
     talk = h.churn_talk
     if talk and talk.at > now - t.churn_intent_memory_days * DAY_MS and talk.at >= resolved:
@@ -114,19 +123,28 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
 
     escalations = sum(case.escalations for case in h.open_cases())
     if escalations:
-        yield reason("ESCALATION", min(escalations, w.ESCALATION.cap),
-                     f"{escalations} escalation(s) on open case(s)")  # fmt: skip
+        yield reason(
+            "ESCALATION",
+            min(escalations, w.ESCALATION.cap),
+            f"{escalations} escalation(s) on open case(s)",
+        )
 
     long_waits = h.long_waits(RECENT_DAYS)
     if long_waits:
-        yield reason("LONG_WAIT", min(long_waits, w.LONG_WAIT.cap),
-                     f"{long_waits} queue wait(s) over {t.long_wait_seconds // 60} min "
-                     f"in {RECENT_DAYS} days")  # fmt: skip
+        yield reason(
+            "LONG_WAIT",
+            min(long_waits, w.LONG_WAIT.cap),
+            f"{long_waits} queue wait(s) over {t.long_wait_seconds // 60} min "
+            f"in {RECENT_DAYS} days",
+        )
 
     abandoned = h.abandoned(RECENT_DAYS)
     if abandoned:
-        yield reason("ABANDONED_CALLS", min(abandoned, w.ABANDONED_CALLS.cap),
-                     f"{abandoned} call(s) abandoned in queue in {RECENT_DAYS} days")  # fmt: skip
+        yield reason(
+            "ABANDONED_CALLS",
+            min(abandoned, w.ABANDONED_CALLS.cap),
+            f"{abandoned} call(s) abandoned in queue in {RECENT_DAYS} days",
+        )
 
     memory = now - t.survey_memory_days * DAY_MS
     if h.nps and h.nps.at > memory and h.nps.value <= t.detractor_nps_at_most:
@@ -137,16 +155,22 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
         yield reason("HIGH_EFFORT", 1, f"hard to get help: effort {h.ces.value}/7")
 
     complaints = [
-        p for p in h.public_posts
-        if p.at > now - RECENT_DAYS * DAY_MS and p.at >= resolved
-        and p.sentiment is not None and p.sentiment <= t.public_complaint_sentiment
-    ]  # fmt: skip
+        p
+        for p in h.public_posts
+        if p.at > now - RECENT_DAYS * DAY_MS
+        and p.at >= resolved
+        and p.sentiment is not None
+        and p.sentiment <= t.public_complaint_sentiment
+    ]
     if complaints:
         loudest = sorted(complaints, key=lambda p: -p.follower_count)[: w.PUBLIC_COMPLAINT.cap]
         units = sum(reach_factor(p.follower_count) for p in loudest)
-        yield reason("PUBLIC_COMPLAINT", units,
-                     f"{len(complaints)} negative public post(s), reach up to "
-                     f"{loudest[0].follower_count:,} followers")  # fmt: skip
+        yield reason(
+            "PUBLIC_COMPLAINT",
+            units,
+            f"{len(complaints)} negative public post(s), reach up to "
+            f"{loudest[0].follower_count:,} followers",
+        )
 
     open_cases = h.open_cases()
     if open_cases:
@@ -154,8 +178,9 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
         age_days = (now - oldest.opened_at) // DAY_MS
         units = min(age_days // t.unresolved_aging_days, w.UNRESOLVED_AGING.cap)
         if units:
-            yield reason("UNRESOLVED_AGING", units,
-                         f"case {oldest.case_id} unresolved for {age_days} days")  # fmt: skip
+            yield reason(
+                "UNRESOLVED_AGING", units, f"case {oldest.case_id} unresolved for {age_days} days"
+            )
 
 
 def _repeats(h: CustomerHistory, window_days: int) -> tuple[int, str]:
@@ -163,11 +188,12 @@ def _repeats(h: CustomerHistory, window_days: int) -> tuple[int, str]:
     horizon = h.watermark - window_days * DAY_MS
     best, text = 0, ""
     for case in h.open_cases():
-        if case.last_contact_at > horizon and case.contacts > 1:
-            if case.contacts - 1 > best:
-                best = case.contacts - 1
-                text = (f"{_ordinal(case.contacts)} contact about case {case.case_id} "
-                        f"({', '.join(c.lower() for c in case.channels)})")  # fmt: skip
+        if case.last_contact_at > horizon and case.contacts - 1 > best:
+            best = case.contacts - 1
+            text = (
+                f"{_ordinal(case.contacts)} contact about case {case.case_id} "
+                f"({', '.join(c.lower() for c in case.channels)})"
+            )
     recent = h.contacts_since_resolution(window_days)
     first_failure = next((n for n, c in enumerate(recent) if c.outcome in FAILED_OUTCOMES), None)
     if first_failure is not None:
@@ -202,8 +228,9 @@ def _multipliers(
     days = profile.days_to_renewal(occurred_at.astimezone(UTC))
     if days is not None and 0 <= days <= m.renewal_within_days and base > 0:
         extra = points * (m.renewal_factor - 1)
-        yield m.renewal_factor, Reason(
-            "RENEWAL_NEAR", m.renewal_factor, round(extra, 1), f"renewal in {days} day(s)"
+        yield (
+            m.renewal_factor,
+            Reason("RENEWAL_NEAR", m.renewal_factor, round(extra, 1), f"renewal in {days} day(s)"),
         )
 
 

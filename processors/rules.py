@@ -160,9 +160,12 @@ class Rules(_Strict):
                 )
         for alert_type in ALERT_TYPES:
             covered = {
-                tier for entry in self.playbook if entry.alert_type == alert_type
-                for tier in entry.tiers if entry.min_severity == "LOW"
-            }  # fmt: skip
+                tier
+                for entry in self.playbook
+                if entry.alert_type == alert_type
+                for tier in entry.tiers
+                if entry.min_severity == "LOW"
+            }
             if set(TIERS) - covered:
                 raise ValueError(
                     f"playbook has no LOW-severity entry for {alert_type} and tiers "

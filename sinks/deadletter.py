@@ -40,5 +40,9 @@ class KafkaDeadLetterSink:
         # The reason and position identify the record; its content stays out of the logs.
         log.warning(
             "dead-lettered %s[%d]@%d: %s (%s)",
-            source.topic, source.partition, source.offset, reason, type(error).__name__,
+            source.topic,
+            source.partition,
+            source.offset,
+            reason,
+            type(error).__name__,
         )

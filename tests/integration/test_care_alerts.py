@@ -45,68 +45,136 @@ def care_env(pipeline_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 
 
 def profile(customer_id: str, tier: str = "BASIC") -> RawEvent:
-    return RawEvent("PROFILE", customer_id, {
-        "customer_id": customer_id, "tier": tier, "lifetime_value": 900.0,
-        "signup_date": (NOW - timedelta(days=400)).date(), "renewal_date": None,
-        "social_handles": [{"platform": "X", "handle": f"{customer_id.lower()}_handle"}],
-        "updated_at": NOW,
-    })  # fmt: skip
+    return RawEvent(
+        "PROFILE",
+        customer_id,
+        {
+            "customer_id": customer_id,
+            "tier": tier,
+            "lifetime_value": 900.0,
+            "signup_date": (NOW - timedelta(days=400)).date(),
+            "renewal_date": None,
+            "social_handles": [{"platform": "X", "handle": f"{customer_id.lower()}_handle"}],
+            "updated_at": NOW,
+        },
+    )
 
 
 def chat(cid: str, n: int, at: datetime, text: str, sentiment: float, outcome: str) -> RawEvent:
-    return RawEvent("CHAT", cid, {
-        "session_id": f"{cid}-chat-{n}", "customer_id": cid, "started_at": at,
-        "ended_at": at + timedelta(minutes=12),
-        "messages": [{"sender": "CUSTOMER", "sent_at": at, "text": text}],
-        "outcome": outcome, "case_id": "K1", "upstream_sentiment": sentiment,
-    })  # fmt: skip
+    return RawEvent(
+        "CHAT",
+        cid,
+        {
+            "session_id": f"{cid}-chat-{n}",
+            "customer_id": cid,
+            "started_at": at,
+            "ended_at": at + timedelta(minutes=12),
+            "messages": [{"sender": "CUSTOMER", "sent_at": at, "text": text}],
+            "outcome": outcome,
+            "case_id": "K1",
+            "upstream_sentiment": sentiment,
+        },
+    )
 
 
 def call(
     cid: str, n: int, at: datetime, text: str, sentiment: float, outcome: str, wait: int = 60
 ) -> RawEvent:
-    return RawEvent("VOICE", cid, {
-        "call_id": f"{cid}-call-{n}", "customer_id": cid, "started_at": at,
-        "ended_at": at + timedelta(seconds=wait + 600), "queue_wait_seconds": wait,
-        "outcome": outcome, "transcript": text, "upstream_sentiment": sentiment,
-        "agent_id": "agent-7", "case_id": "K1",
-    })  # fmt: skip
+    return RawEvent(
+        "VOICE",
+        cid,
+        {
+            "call_id": f"{cid}-call-{n}",
+            "customer_id": cid,
+            "started_at": at,
+            "ended_at": at + timedelta(seconds=wait + 600),
+            "queue_wait_seconds": wait,
+            "outcome": outcome,
+            "transcript": text,
+            "upstream_sentiment": sentiment,
+            "agent_id": "agent-7",
+            "case_id": "K1",
+        },
+    )
 
 
 def post(cid: str, n: int, at: datetime, text: str, sentiment: float, followers: int) -> RawEvent:
     # No customer id: the worker finds the customer through the handle in the CRM profile.
-    return RawEvent("SOCIAL", f"X:{cid.lower()}_handle", {
-        "post_id": f"{cid}-post-{n}", "platform": "X", "handle": f"@{cid.lower()}_handle",
-        "customer_id": None, "posted_at": at, "text": text, "is_public": True,
-        "follower_count": followers, "upstream_sentiment": sentiment,
-    })  # fmt: skip
+    return RawEvent(
+        "SOCIAL",
+        f"X:{cid.lower()}_handle",
+        {
+            "post_id": f"{cid}-post-{n}",
+            "platform": "X",
+            "handle": f"@{cid.lower()}_handle",
+            "customer_id": None,
+            "posted_at": at,
+            "text": text,
+            "is_public": True,
+            "follower_count": followers,
+            "upstream_sentiment": sentiment,
+        },
+    )
 
 
 def journey() -> list[RawEvent]:
     j, c = "J1", "J2"
     return [
-        chat(j, 1, T0, "My internet has been down for three days. Nobody helps.", -0.7,
-             "UNRESOLVED"),
-        call(j, 2, T0 + timedelta(hours=2), "Calling again, still broken, I waited ages.", -0.6,
-             "UNRESOLVED", wait=700),
-        call(j, 3, T0 + timedelta(hours=5), "Third call. Nothing works. Get me a manager.", -0.8,
-             "ESCALATED"),
-        post(j, 4, T0 + timedelta(hours=6), "@acme three days offline and zero help. Avoid them!",
-             -0.9, followers=5000),
+        chat(
+            j, 1, T0, "My internet has been down for three days. Nobody helps.", -0.7, "UNRESOLVED"
+        ),
+        call(
+            j,
+            2,
+            T0 + timedelta(hours=2),
+            "Calling again, still broken, I waited ages.",
+            -0.6,
+            "UNRESOLVED",
+            wait=700,
+        ),
+        call(
+            j,
+            3,
+            T0 + timedelta(hours=5),
+            "Third call. Nothing works. Get me a manager.",
+            -0.8,
+            "ESCALATED",
+        ),
+        post(
+            j,
+            4,
+            T0 + timedelta(hours=6),
+            "@acme three days offline and zero help. Avoid them!",
+            -0.9,
+            followers=5000,
+        ),
         # The content customer: smooth, resolved, friendly; then praise in public.
-        call(c, 1, T0 + timedelta(hours=1), "Quick question about my bill, thanks!", 0.6,
-             "RESOLVED"),
+        call(
+            c, 1, T0 + timedelta(hours=1), "Quick question about my bill, thanks!", 0.6, "RESOLVED"
+        ),
         chat(c, 2, T0 + timedelta(hours=3), "All sorted, great help.", 0.8, "RESOLVED"),
-        post(c, 3, T0 + timedelta(hours=7), "Shout-out to @acme support, fixed in minutes!", 0.9,
-             followers=300),
-    ]  # fmt: skip
+        post(
+            c,
+            3,
+            T0 + timedelta(hours=7),
+            "Shout-out to @acme support, fixed in minutes!",
+            0.9,
+            followers=300,
+        ),
+    ]
 
 
 def resolution() -> list[RawEvent]:
     return [
-        call("J1", 5, NOW - timedelta(hours=1), "It finally works, thank you so much!", 0.8,
-             "RESOLVED"),
-    ]  # fmt: skip
+        call(
+            "J1",
+            5,
+            NOW - timedelta(hours=1),
+            "It finally works, thank you so much!",
+            0.8,
+            "RESOLVED",
+        ),
+    ]
 
 
 def alerts_of(records: list[OutputRecord]) -> list[dict[str, Any]]:
@@ -132,9 +200,12 @@ def test_journey_raises_escalates_recovers_and_follows_up(
     try:
         reader = OutputReader(settings, [settings.topic(ALERTS.name)])
         send_events(settings, [profile("J1"), profile("J2")])
-        assert admin.wait_caught_up(
-            settings, [settings.topic(PROFILES.name), settings.topic(HANDLES.name)], 60
-        ) == 0
+        assert (
+            admin.wait_caught_up(
+                settings, [settings.topic(PROFILES.name), settings.topic(HANDLES.name)], 60
+            )
+            == 0
+        )
         send_events(settings, journey())
         first = alerts_of(reader.read_until(lambda got: len(got) >= 4, timeout_s=60))
 

@@ -98,7 +98,11 @@ def test_poison_pills_are_dead_lettered_with_original_bytes(
         (VOICE.name, random.Random(1).randbytes(48), "NOT_AVRO"),
         (VOICE.name, good_voice[: len(good_voice) // 2], "MALFORMED_AVRO"),
         (VOICE.name, enc["EmailMessage"](email()), "UNKNOWN_SCHEMA"),
-        (CHAT.name, schemas.codec("ChatSession").encode(chat(customer_id=None)), "MISSING_CUSTOMER"),
+        (
+            CHAT.name,
+            schemas.codec("ChatSession").encode(chat(customer_id=None)),
+            "MISSING_CUSTOMER",
+        ),
         (EMAIL.name, b"", "EMPTY_VALUE"),
         (SOCIAL.name, None, "EMPTY_VALUE"),
         (
@@ -160,5 +164,8 @@ def test_poison_pills_are_dead_lettered_with_original_bytes(
             assert b"C42" not in header
     assert len(dlq) == sum(1 for item in sent if item.reason)
     assert sorted(i["interaction_id"] for i in normalized) == [
-        "chat:s-3", "email:m-3", "social:x:p-3", "voice:c-3",
+        "chat:s-3",
+        "email:m-3",
+        "social:x:p-3",
+        "voice:c-3",
     ]

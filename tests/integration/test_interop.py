@@ -42,10 +42,20 @@ def test_record_produced_by_kcat_is_normalized(
 
     # kcat sends each file argument as one message, bytes untouched.
     subprocess.run(
-        [kcat, "-P", "-b", settings.bootstrap_servers[0], "-t", settings.topic(SOCIAL.name),
-         "-k", "C-KCAT", str(value)],
-        check=True, timeout=30,
-    )  # fmt: skip
+        [
+            kcat,
+            "-P",
+            "-b",
+            settings.bootstrap_servers[0],
+            "-t",
+            settings.topic(SOCIAL.name),
+            "-k",
+            "C-KCAT",
+            str(value),
+        ],
+        check=True,
+        timeout=30,
+    )
 
     records = reader.read_until(lambda got: len(got) >= 1, timeout_s=60)
     reader.close()

@@ -518,7 +518,9 @@ def test_event_time_exactly_at_the_allowed_skew_is_accepted(channel: str) -> Non
     assert normalize(channel, at_time(channel, when)).occurred_at == when
 
 
-@pytest.mark.parametrize(("channel", "factory"), [("VOICE", "voice_call"), ("CHAT", "chat_session")])
+@pytest.mark.parametrize(
+    ("channel", "factory"), [("VOICE", "voice_call"), ("CHAT", "chat_session")]
+)
 def test_end_time_beyond_the_allowed_skew_is_rejected(channel: str, factory: str) -> None:
     record = globals()[factory](
         started_at=NOW - timedelta(minutes=1), ended_at=NOW + timedelta(days=3)
