@@ -19,7 +19,8 @@ def build_app(settings: Settings) -> faust.App:
         settings.app_id,
         broker=settings.broker,
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
-        datadir=str(settings.data_dir),
+        # Per app id: table stores remember changelog offsets of their own app's topics.
+        datadir=str(settings.data_dir / settings.app_id),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         topic_allow_declare=settings.create_topics,

@@ -59,7 +59,8 @@ def sample_events(
     for cid in ids:
         yield RawEvent("PROFILE", cid, _profile(rng, cid, handles[cid], now))
     channels = ("VOICE", "EMAIL", "CHAT", "SOCIAL")
-    start = now - timedelta(days=7)
+    # Calls and chats last up to an hour: end the span early so none ends in the future.
+    start = now - timedelta(days=7, hours=1)
     for n in range(events):
         cid = rng.choice(ids)
         at = start + timedelta(seconds=int(7 * 86400 * (n + rng.random()) / events))

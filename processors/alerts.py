@@ -192,7 +192,7 @@ def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
         del h.open_alerts["AT_RISK"]
         h.closed_alerts_at["AT_RISK"] = at
         current.version += 1
-        current.score, current.updated_at = risk.score, at
+        current.score, current.updated_at, current.severity = risk.score, at, "LOW"
         return c.alert(
             current,
             "CLOSED",

@@ -39,7 +39,8 @@ class Reason:
 
 @dataclass(frozen=True)
 class RiskAssessment:
-    """The score (0-100), its severity band and the reasons, largest first."""
+    """The score (0-100), its severity band and the reasons: signals largest first, then
+    the multipliers (HIGH_VALUE, RENEWAL_NEAR) with the points they added."""
 
     score: float
     severity: str
@@ -60,12 +61,13 @@ def assess(
     base = sum(r.contribution for r in signals)
     multipliers = list(_multipliers(profile, interaction.occurred_at, rules, base))
     factor = math.prod(f for f, _ in multipliers)
-    reasons = signals + [reason for _, reason in multipliers]
+    # Signals first, largest first; then the multipliers that scaled them.
+    reasons = sorted(signals, key=lambda r: -r.contribution) + [r for _, r in multipliers]
     score = round(min(100.0, base * factor), 1)
     return RiskAssessment(
         score=score,
         severity=rules.severity_for(score),
-        reasons=tuple(sorted(reasons, key=lambda r: -r.contribution)),
+        reasons=tuple(reasons),
         base_points=round(base, 1),
         multiplier=round(factor, 3),
     )
