@@ -62,9 +62,7 @@ def run_demo(events: int = 120, wait_s: float = 60.0) -> int:
         admin.wait_caught_up(settings, [settings.topic(NORMALIZED.name)], wait_s)
         _show_alerts(alerts.read_until(lambda got: False, timeout_s=2))
         alerts.close()
-        console.print(
-            f"customer lookup: {worker.web_url}/customers/<id>  (e.g. /customers/C1000)"
-        )
+        console.print(f"customer lookup: {worker.web_url}/customers/<id>  (e.g. /customers/C1000)")
         return 0 if len(records) >= expected else 1
     finally:
         worker.stop()

@@ -21,6 +21,9 @@ from processors.profile import CustomerProfile
 from processors.risk import Reason, RiskAssessment, reach_factor
 from processors.rules import Rules, severity_rank
 
+# Public posts older than this (by event time, against the newest event) get no alert.
+PUBLIC_POST_MAX_AGE_MS = 2 * 86_400_000
+
 
 @dataclass(frozen=True)
 class CareAlert:
@@ -209,6 +212,8 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
     social, sentiment = i.social, i.sentiment
     if social is None or not social.is_public or sentiment is None:
         return None
+    if at < h.watermark - PUBLIC_POST_MAX_AGE_MS:
+        return None  # a late post: too old to answer in public now
     t = rules.thresholds
     if sentiment <= t.public_complaint_sentiment:
         alert_type = "PUBLIC_COMPLAINT"
@@ -280,9 +285,12 @@ def follow_up(
     now: datetime,
 ) -> CareAlert | None:
     """The FOLLOW_UP alert for a resolved, escalated case; None if no longer due."""
-    due = history.follow_ups_due.pop(case_id, None)
+    due = history.follow_ups_due.get(case_id)
+    if due is None or due > ms(now):
+        return None
+    del history.follow_ups_due[case_id]
     case = history.cases.get(case_id)
-    if due is None or due > ms(now) or case is None or case.open:
+    if case is None or case.open:
         return None
     severity = "MEDIUM" if case.escalations >= 2 else "LOW"
     trigger = f"case:{case_id}:{case.resolved_at}"

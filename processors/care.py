@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from processors.alerts import CareAlert, decide
-from processors.history import CustomerHistory, update_history
+from processors.history import DAY_MS, HISTORY_DAYS, CustomerHistory, ms, update_history
 from processors.interaction import Interaction
 from processors.profile import CustomerProfile
 from processors.risk import RiskAssessment, assess
@@ -43,6 +43,8 @@ def process_interaction(
         return CareOutcome(history, duplicate=True)
     profile = profile or CustomerProfile.unknown(interaction.customer_id)
     updated = update_history(history, interaction, now, rules)
+    if ms(interaction.occurred_at) < updated.watermark - HISTORY_DAYS * DAY_MS:
+        return CareOutcome(updated)  # too late to say anything about the customer now
     risk = assess(updated, interaction, profile, rules)
     alerts = decide(updated, interaction, risk, profile, rules, now)
     return CareOutcome(updated, risk, alerts)

@@ -21,6 +21,8 @@ MAX_TIMELINE = 100
 MAX_CASES = 20
 MAX_PUBLIC_POSTS = 20
 MAX_SEEN = 64
+# A contact on a resolved case with one of these outcomes reopens it; a thank-you does not.
+REOPEN = frozenset({"UNRESOLVED", "ABANDONED", "ESCALATED", "CALLBACK_REQUESTED"})
 # Decaying averages of sentiment: the recent tone moves fast, the baseline slowly.
 RECENT_ALPHA = 0.4
 BASELINE_ALPHA = 0.1
@@ -173,7 +175,7 @@ def detect_churn_talk(text: str, phrases: dict[str, tuple[str, ...]]) -> str | N
     """The first churn-intent category whose phrase occurs in ``text`` (case-insensitive)."""
     folded = " ".join(text.casefold().replace("’", "'").split())
     for category, options in phrases.items():
-        if any(phrase in folded for phrase in options):
+        if any(phrase.casefold() in folded for phrase in options):
             return category
     return None
 
@@ -262,8 +264,8 @@ def _update_case(
         if case.escalations:
             delay = int(rules.alerting.follow_up_after_hours * 3_600_000)
             h.follow_ups_due[case_id] = max(at, ms(now) - delay) + delay
-    elif case.resolved_at is not None and at > case.resolved_at:
-        case.resolved_at = None  # the customer came back: the case is open again
+    elif case.resolved_at is not None and at > case.resolved_at and interaction.outcome in REOPEN:
+        case.resolved_at = None  # the customer came back unhappy: the case is open again
         h.follow_ups_due.pop(case_id, None)
     h.cases[case_id] = case
 

@@ -58,7 +58,7 @@ def assess(
 ) -> RiskAssessment:
     """Scores ``interaction`` in the light of ``history`` (already updated with it)."""
     signals = [r for r in _signals(history, interaction, rules) if r.contribution > 0]
-    base = sum(r.contribution for r in signals)
+    base = float(sum(r.contribution for r in signals))
     multipliers = list(_multipliers(profile, interaction.occurred_at, rules, base))
     factor = math.prod(f for f, _ in multipliers)
     # Signals first, largest first; then the multipliers that scaled them.
@@ -220,7 +220,7 @@ def _multipliers(
     high_value = profile.lifetime_value >= m.high_value_lifetime_value
     if high_value:
         value *= m.high_value_factor
-    if value > 1 and base > 0:
+    if value != 1 and base > 0:
         extra = points * (value - 1)
         why = f"{profile.tier.lower()} tier" + (
             f", lifetime value {profile.lifetime_value:,.0f}" if high_value else ""

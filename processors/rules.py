@@ -8,7 +8,6 @@ raises :class:`RulesError` naming each bad key.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
@@ -201,7 +200,7 @@ def parse_rules(data: Mapping[str, Any], defaults: Mapping[str, Any] | None = No
                 message = "missing key"
             problems.append(f"{key}: {message}")
         raise RulesError("invalid rules: " + "; ".join(problems)) from exc
-    digest = hashlib.sha256(json.dumps(merged, sort_keys=True, default=str).encode())
+    digest = hashlib.sha256(rules.model_dump_json().encode())
     return rules.model_copy(update={"version": digest.hexdigest()[:12]})
 
 

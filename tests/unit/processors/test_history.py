@@ -1,0 +1,405 @@
+"""Customer history: event-time windows, expiry, cases, surveys, public posts, churn talk,
+dedupe by interaction id, bounded state and a JSON round trip."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import timedelta
+
+import pytest
+
+from processors.history import (
+    DAY_MS,
+    HISTORY_DAYS,
+    MAX_CASES,
+    MAX_PUBLIC_POSTS,
+    MAX_SEEN,
+    MAX_TIMELINE,
+    CustomerHistory,
+    detect_churn_talk,
+    ms,
+    update_history,
+)
+from tests.unit.processors.journey import (
+    RULES,
+    at,
+    contact,
+    history_of,
+    post,
+    rules_with,
+    run,
+    survey,
+)
+
+# ------------------------------------------------------------------------------- windows
+
+
+def spread_contacts() -> CustomerHistory:
+    return history_of(
+        contact("VOICE", at(0)),
+        contact("VOICE", at(10)),
+        contact("CHAT", at(20)),
+        contact("EMAIL", at(25)),
+        contact("VOICE", at(26)),
+    )
+
+
+@pytest.mark.parametrize(
+    ("days", "channel", "expected"),
+    [
+        (7, None, 3),  # days 20..26
+        (7, "VOICE", 1),
+        (7, "CHAT", 1),
+        (7, "SOCIAL", 0),
+        (30, None, 5),
+        (30, "VOICE", 3),
+        (1, None, 1),
+    ],
+)
+def test_contacts_per_channel_in_windows(days: int, channel: str | None, expected: int) -> None:
+    assert spread_contacts().contacts(days, channel) == expected
+
+
+def test_a_late_event_is_counted_in_its_own_day() -> None:
+    h = spread_contacts()
+    watermark = h.watermark
+
+    late = contact("CHAT", at(3))
+    update_history(h, late, at(26, minutes=5), RULES)
+
+    assert h.watermark == watermark
+    assert h.contacts_by_day[str(ms(at(3)) // DAY_MS)] == {"CHAT": 1}
+    assert h.contacts(30, "CHAT") == 2
+    assert h.contacts(7) == 3
+    assert [c.at for c in h.timeline] == sorted(c.at for c in h.timeline)
+    assert ms(at(3)) in [c.at for c in h.timeline]
+
+
+def test_events_older_than_the_history_before_the_watermark_are_ignored() -> None:
+    h = spread_contacts()
+    before = copy.deepcopy(h.to_dict())
+
+    too_late = contact(
+        "VOICE", at(26) - timedelta(days=HISTORY_DAYS, minutes=1), outcome="ABANDONED"
+    )
+    update_history(h, too_late, at(26, minutes=5), RULES)
+
+    after = h.to_dict()
+    assert after.pop("seen") == before.pop("seen") + [too_late.interaction_id]
+    assert after == before
+
+
+def test_buckets_and_timeline_expire_as_the_watermark_moves() -> None:
+    h = history_of(
+        contact("VOICE", at(0), outcome="ABANDONED", queue_wait=900),
+        contact("CHAT", at(5)),
+    )
+    assert h.abandoned(30) == 1 and h.long_waits(30) == 1
+
+    update_history(h, contact("EMAIL", at(HISTORY_DAYS, hours=1)), at(HISTORY_DAYS, hours=1), RULES)
+    assert h.contacts(HISTORY_DAYS) == 2  # day 0 dropped, day 5 and day 30 remain
+    assert h.abandoned_by_day == {} and h.long_waits_by_day == {}
+    assert [c.channel for c in h.timeline] == ["CHAT", "EMAIL"]
+
+    update_history(h, contact("EMAIL", at(40)), at(40), RULES)
+    assert set(h.contacts_by_day) == {str(ms(at(30, hours=1)) // DAY_MS), str(ms(at(40)) // DAY_MS)}
+    assert [c.channel for c in h.timeline] == ["EMAIL", "EMAIL"]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "queue_wait", "abandoned", "long_waits"),
+    [
+        ("ABANDONED", 0, 1, 0),
+        ("UNRESOLVED", RULES.thresholds.long_wait_seconds, 0, 1),
+        ("UNRESOLVED", RULES.thresholds.long_wait_seconds - 1, 0, 0),
+        ("ABANDONED", RULES.thresholds.long_wait_seconds * 2, 1, 1),
+    ],
+)
+def test_abandoned_calls_and_long_waits_are_counted(
+    outcome: str, queue_wait: int, abandoned: int, long_waits: int
+) -> None:
+    h = history_of(contact("VOICE", at(), outcome=outcome, queue_wait=queue_wait))
+    assert (h.abandoned(7), h.long_waits(7)) == (abandoned, long_waits)
+
+
+def test_an_agents_outbound_message_is_not_a_customer_contact() -> None:
+    h = history_of(
+        contact("EMAIL", at(0), "Hello", sentiment=0.2),
+        contact("EMAIL", at(1), "We fixed it", sentiment=0.9, direction="OUTBOUND", case_id="K"),
+    )
+    assert h.contacts(30) == 1
+    assert h.cases == {}
+    assert h.sentiment_count == 1
+    assert h.watermark == ms(at(1))
+
+
+def test_sentiment_keeps_a_fast_recent_average_and_a_slow_baseline() -> None:
+    h = history_of(contact("CHAT", at(0), sentiment=-0.5), contact("CHAT", at(1), sentiment=0.5))
+    assert h.sentiment_count == 2
+    assert h.sentiment_recent == pytest.approx(-0.5 + 0.4 * 1.0)
+    assert h.sentiment_baseline == pytest.approx(-0.5 + 0.1 * 1.0)
+
+
+# --------------------------------------------------------------------------------- cases
+
+
+def test_an_open_case_collects_contacts_channels_and_escalations() -> None:
+    h = history_of(
+        contact("CHAT", at(0), case_id="K1", outcome="UNRESOLVED"),
+        contact("VOICE", at(1), case_id="K1", outcome="ESCALATED"),
+        contact("EMAIL", at(2), case_id="K1"),
+        contact("VOICE", at(2, hours=1), case_id="K1", outcome="UNRESOLVED"),
+        contact("VOICE", at(2, hours=2), case_id="K2", outcome="UNRESOLVED"),
+    )
+    k1 = h.cases["K1"]
+    assert (k1.contacts, k1.channels, k1.escalations) == (4, ["CHAT", "VOICE", "EMAIL"], 1)
+    assert (k1.opened_at, k1.last_contact_at) == (ms(at(0)), ms(at(2, hours=1)))
+    assert [c.case_id for c in h.open_cases()] == ["K1", "K2"]
+
+
+def test_a_late_contact_moves_the_case_opening_back() -> None:
+    h = history_of(
+        contact("VOICE", at(2), case_id="K1", outcome="UNRESOLVED"),
+        contact("CHAT", at(1), case_id="K1", outcome="UNRESOLVED"),
+    )
+    assert (h.cases["K1"].opened_at, h.cases["K1"].last_contact_at) == (ms(at(1)), ms(at(2)))
+
+
+def test_resolution_closes_the_case_and_a_later_contact_reopens_it() -> None:
+    h = history_of(
+        contact("CHAT", at(0), case_id="K1", outcome="UNRESOLVED"),
+        contact("VOICE", at(1), case_id="K1", outcome="RESOLVED"),
+    )
+    assert h.cases["K1"].resolved_at == ms(at(1))
+    assert h.open_cases() == []
+    assert h.last_resolved_at == ms(at(1))
+
+    update_history(h, contact("VOICE", at(3), case_id="K1", outcome="UNRESOLVED"), at(3), RULES)
+    assert h.cases["K1"].open
+    assert h.cases["K1"].contacts == 3
+    assert [c.case_id for c in h.open_cases()] == ["K1"]
+
+
+def test_a_late_contact_from_before_the_resolution_does_not_reopen_the_case() -> None:
+    h = history_of(
+        contact("VOICE", at(2), case_id="K1", outcome="RESOLVED"),
+        contact("CHAT", at(1), case_id="K1", outcome="UNRESOLVED"),
+    )
+    assert not h.cases["K1"].open
+
+
+def test_a_follow_up_is_scheduled_after_an_escalated_case_is_resolved() -> None:
+    delay = timedelta(hours=RULES.alerting.follow_up_after_hours)
+    h = history_of(
+        contact("VOICE", at(0), case_id="K1", outcome="ESCALATED"),
+        contact("VOICE", at(1), case_id="K1", outcome="RESOLVED"),
+        contact("CHAT", at(1), case_id="K2", outcome="RESOLVED"),  # never escalated
+    )
+    assert h.follow_ups_due == {"K1": ms(at(1) + delay)}
+
+
+def test_a_resolution_processed_long_after_its_event_time_is_followed_up_from_now() -> None:
+    delay = timedelta(hours=RULES.alerting.follow_up_after_hours)
+    h = history_of(contact("VOICE", at(0), case_id="K1", outcome="ESCALATED"))
+    now = at(5)
+
+    update_history(h, contact("VOICE", at(1), case_id="K1", outcome="RESOLVED"), now, RULES)
+
+    assert h.follow_ups_due == {"K1": ms(now)}
+    assert ms(at(1) + delay) < ms(now)
+
+
+def test_reopening_a_case_cancels_its_follow_up() -> None:
+    h = history_of(
+        contact("VOICE", at(0), case_id="K1", outcome="ESCALATED"),
+        contact("VOICE", at(0, hours=3), case_id="K1", outcome="RESOLVED"),
+    )
+    assert "K1" in h.follow_ups_due
+    update_history(
+        h, contact("CHAT", at(0, hours=5), case_id="K1", outcome="UNRESOLVED"), at(1), RULES
+    )
+    assert h.follow_ups_due == {}
+
+
+def test_a_thank_you_email_on_a_resolved_case_keeps_it_resolved() -> None:
+    outcomes = run(
+        contact("VOICE", at(0), case_id="K1", outcome="ESCALATED", sentiment=-0.4),
+        contact("VOICE", at(0, hours=4), case_id="K1", outcome="RESOLVED", sentiment=0.5),
+        contact(
+            "EMAIL", at(0, hours=6), "Thank you, it all works now!", case_id="K1", sentiment=0.9
+        ),
+    )
+    h = outcomes[-1].history
+    assert not h.cases["K1"].open
+    assert "K1" in h.follow_ups_due
+    assert outcomes[-1].risk is not None and outcomes[-1].risk.score == 0
+
+
+# ------------------------------------------------------------------ surveys, posts, talk
+
+
+def test_surveys_keep_the_latest_answer_by_answer_time_per_question() -> None:
+    h = history_of(
+        contact("VOICE", at(5), survey=survey(at(5), csat=5)),
+        contact("VOICE", at(2), survey=survey(at(2), csat=1, nps=3)),  # late, answered earlier
+        contact("EMAIL", at(6), survey=survey(at(4), ces=6)),  # answered before it arrived
+    )
+    assert (h.csat.value, h.csat.at) == (5, ms(at(5)))  # type: ignore[union-attr]
+    assert (h.nps.value, h.nps.at) == (3, ms(at(2)))  # type: ignore[union-attr]
+    assert (h.ces.value, h.ces.at) == (6, ms(at(4)))  # type: ignore[union-attr]
+
+
+def test_a_survey_without_answer_time_counts_from_the_contact() -> None:
+    from processors.interaction import Survey
+
+    h = history_of(contact("CHAT", at(3), survey=Survey(csat=2)))
+    assert (h.csat.value, h.csat.at) == (2, ms(at(3)))  # type: ignore[union-attr]
+
+
+def test_public_posts_are_kept_and_private_messages_are_not() -> None:
+    loud = post(at(1), "Worst service ever", -0.8, followers=5000)
+    h = history_of(
+        loud,
+        contact("SOCIAL", at(2), "DM: still broken", sentiment=-0.6, followers=5000),
+    )
+    assert [(p.at, p.sentiment, p.follower_count, p.interaction_id) for p in h.public_posts] == [
+        (ms(at(1)), -0.8, 5000, loud.interaction_id)
+    ]
+    assert h.contacts(7, "SOCIAL") == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("I want to cancel my subscription", "cancel"),
+        ("Please CANCEL  MY\nACCOUNT today", "cancel"),
+        ("I’m cancelling my account, this is hopeless", "cancel"),  # typographic apostrophe
+        ("Close my account now", "close_account"),
+        ("I am switching to a competitor", "competitor"),
+        ("I want a refund", "refund"),
+        ("I will dispute the charge", "chargeback"),
+        ("You will hear from my lawyer", "legal"),
+        ("Please cancel my order", None),
+        ("cancel", None),
+        ("My account balance looks wrong", None),
+        ("", None),
+    ],
+)
+def test_churn_talk_is_detected_by_phrase_not_by_single_word(
+    text: str, category: str | None
+) -> None:
+    assert detect_churn_talk(text, RULES.churn_phrases) == category
+
+
+@pytest.mark.parametrize("text", ["I want to cancel my order", "I'm cancelling my order"])
+def test_cancelling_an_order_is_not_churn_talk(text: str) -> None:
+    assert detect_churn_talk(text, RULES.churn_phrases) is None
+
+
+def test_churn_phrases_from_a_rules_file_match_case_insensitively() -> None:
+    rules = rules_with({"churn_phrases": {"cancel": ["Cancel My Subscription"]}})
+    assert detect_churn_talk("please cancel my subscription", rules.churn_phrases) == "cancel"
+
+
+def test_history_remembers_the_latest_churn_talk() -> None:
+    h = history_of(
+        contact("CHAT", at(3), "I want a refund"),
+        contact("VOICE", at(1), "I will close my account"),  # late: older than the refund talk
+        contact("EMAIL", at(4), "Where is my parcel?"),
+    )
+    assert (h.churn_talk.at, h.churn_talk.category) == (ms(at(3)), "refund")  # type: ignore[union-attr]
+
+
+# ----------------------------------------------------------------- dedupe and boundedness
+
+
+def test_a_duplicate_interaction_id_changes_nothing() -> None:
+    first = contact(
+        "VOICE", at(0), "I want a refund", sentiment=-0.7, case_id="K1", outcome="UNRESOLVED"
+    )
+    h = history_of(first, contact("CHAT", at(1), sentiment=-0.2, case_id="K1"))
+    before = copy.deepcopy(h.to_dict())
+
+    update_history(h, first, at(2), RULES)
+    # Same id, different content (a corrupted replay): still ignored.
+    update_history(
+        h,
+        contact("VOICE", at(5), outcome="ABANDONED", interaction_id=first.interaction_id),
+        at(5),
+        RULES,
+    )
+
+    assert h.to_dict() == before
+
+
+def test_state_stays_bounded_after_500_interactions() -> None:
+    interactions = []
+    for n in range(500):
+        when = at(minutes=50 * n)  # about 17 days: nothing expires by age
+        if n % 5 == 0:
+            interactions.append(post(when, f"post {n}", -0.4, followers=n))
+        else:
+            outcome = "RESOLVED" if n % 3 else "UNRESOLVED"
+            interactions.append(contact("VOICE", when, case_id=f"K{n}", outcome=outcome))
+    h = history_of(*interactions)
+
+    assert len(h.timeline) == MAX_TIMELINE
+    assert len(h.cases) == MAX_CASES
+    assert len(h.seen) == MAX_SEEN
+    assert len(h.public_posts) == MAX_PUBLIC_POSTS
+    assert h.timeline[-1].at == ms(interactions[-1].occurred_at)  # the newest are kept
+    assert h.seen[-1] == interactions[-1].interaction_id
+    assert h.contacts(30) == 500  # the day counters still count everything
+
+
+def test_over_max_cases_resolved_cases_are_dropped_before_open_ones() -> None:
+    interactions = [contact("VOICE", at(0), case_id="OPEN-OLDEST", outcome="UNRESOLVED")]
+    interactions += [
+        contact("VOICE", at(0, hours=n + 1), case_id=f"R{n}", outcome="RESOLVED")
+        for n in range(MAX_CASES)
+    ]
+    h = history_of(*interactions)
+
+    assert len(h.cases) == MAX_CASES
+    assert "OPEN-OLDEST" in h.cases
+    assert "R0" not in h.cases  # the oldest resolved one went
+    assert f"R{MAX_CASES - 1}" in h.cases
+
+
+# ----------------------------------------------------------------------- serialization
+
+
+def test_to_dict_from_dict_round_trips_through_json() -> None:
+    outcomes = run(
+        contact(
+            "CHAT",
+            at(0),
+            "I want to cancel my subscription",
+            sentiment=-0.8,
+            case_id="K1",
+            outcome="ESCALATED",
+            queue_wait=900,
+        ),
+        contact("VOICE", at(0, hours=2), case_id="K1", outcome="ABANDONED"),
+        contact(
+            "VOICE",
+            at(0, hours=3),
+            sentiment=-0.6,
+            case_id="K1",
+            outcome="UNRESOLVED",
+            survey=survey(at(0, hours=3), csat=1, nps=2, ces=7),
+        ),
+        post(at(0, hours=4), "Awful. Never again.", -0.9, followers=12_000),
+        contact("VOICE", at(1), sentiment=0.7, case_id="K1", outcome="RESOLVED"),
+        contact("VOICE", at(1, hours=1), sentiment=0.2, case_id="K2", outcome="UNRESOLVED"),
+    )
+    h = outcomes[-1].history
+    assert h.open_alerts and h.closed_alerts_at and h.follow_ups_due  # a rich state
+
+    restored = CustomerHistory.from_dict(json.loads(json.dumps(h.to_dict())))
+
+    assert restored == h
+    assert restored.to_dict() == h.to_dict()
+    assert restored.contacts(7) == h.contacts(7)
+    assert [c.case_id for c in restored.open_cases()] == ["K2"]
