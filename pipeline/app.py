@@ -15,12 +15,14 @@ from processors.normalize import NormalizeConfig, Normalizer
 def build_app(settings: Settings) -> faust.App:
     """The worker's app: topics, tables and agents declared, not yet started."""
     codecs.register()
+    datadir = settings.data_dir / settings.app_id
+    datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
         # Per app id: table stores remember changelog offsets of their own app's topics.
-        datadir=str(settings.data_dir / settings.app_id),
+        datadir=str(datadir),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         topic_allow_declare=settings.create_topics,
