@@ -10,9 +10,10 @@ from pipeline import agents, codecs, scoring, tables, topics, views
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from processors.normalize import NormalizeConfig, Normalizer
+from processors.rules import Rules
 
 
-def build_app(settings: Settings) -> faust.App:
+def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
     """The worker's app: topics, tables and agents declared, not yet started."""
     codecs.register()
     datadir = settings.data_dir / settings.app_id
@@ -47,7 +48,7 @@ def build_app(settings: Settings) -> faust.App:
         resolve_handle=agents.handle_resolver(declared_tables.handles),
     )
     agents.register(app, declared_topics, declared_tables, normalizer)
-    rules = load_rules(settings.rules_file)
+    rules = rules or load_rules(settings.rules_file)
     scoring.register(app, declared_topics, declared_tables, rules, settings.follow_up_check_seconds)
     views.register(app, declared_tables, settings)
     return app

@@ -29,7 +29,13 @@ def worker() -> None:
     settings = _settings()
     from pipeline import admin
     from pipeline.app import build_app
+    from pipeline.rulesfile import load_rules
+    from processors.rules import RulesError
 
+    try:  # a bad rules file stops the worker before it touches the cluster
+        rules = load_rules(settings.rules_file)
+    except RulesError as exc:
+        raise click.ClickException(f"CAREPIPE_RULES_FILE: {exc}") from exc
     if settings.create_topics:
         try:
             admin.ensure_topics(settings)
@@ -37,12 +43,7 @@ def worker() -> None:
             raise click.ClickException(str(exc)) from exc
     import faust
 
-    from processors.rules import RulesError
-
-    try:
-        app = build_app(settings)
-    except RulesError as exc:
-        raise click.ClickException(f"CAREPIPE_RULES_FILE: {exc}") from exc
+    app = build_app(settings, rules)
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 

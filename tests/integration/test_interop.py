@@ -96,3 +96,26 @@ def test_worker_with_a_bad_setting_stops_at_start_naming_it(variable: str, value
     assert done.returncode != 0
     assert variable in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_worker_with_a_bad_rules_file_stops_at_start_naming_the_key(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("signals:\n  CHURN_INTENT: {weight: -5}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPIPE_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "worker"],
+        env={
+            **env,
+            "CAREPIPE_RULES_FILE": str(rules),
+            # Nothing listens here: the rules are checked before the broker is needed.
+            "CAREPIPE_BROKER": "kafka://127.0.0.1:1",
+            "CAREPIPE_DATA_DIR": str(tmp_path / "state"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "signals.CHURN_INTENT.weight" in done.stderr
+    assert str(rules) in done.stderr
+    assert "Traceback" not in done.stderr
