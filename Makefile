@@ -26,6 +26,7 @@ demo: setup
 	$(BIN)/carepipe demo
 
 test: setup
+	$(BIN)/ruff check pipeline processors sinks schemas tests
 	$(BIN)/python -m pytest
 
 unit: setup
