@@ -81,12 +81,23 @@ def group_lag(settings: Settings, topic_names: list[str]) -> int:
 
 
 def wait_caught_up(settings: Settings, topic_names: list[str], timeout_s: float = 60.0) -> int:
-    """Waits until the app's group has committed everything on ``topic_names``; returns lag."""
+    """Waits until the app's group has committed everything on ``topic_names``; returns lag.
+
+    A new cluster answers "coordinator not available" until its offsets topic exists:
+    such retriable errors count as not caught up yet.
+    """
     import time
 
     deadline = time.monotonic() + timeout_s
-    lag = group_lag(settings, topic_names)
-    while lag and time.monotonic() < deadline:
+    lag = -1
+    while time.monotonic() < deadline:
+        try:
+            lag = group_lag(settings, topic_names)
+        except KafkaError as exc:
+            if not getattr(exc, "retriable", False):
+                raise
+            lag = -1
+        if lag == 0:
+            return 0
         time.sleep(0.5)
-        lag = group_lag(settings, topic_names)
     return lag
