@@ -8,6 +8,7 @@ moves on, so every record is handled inside its own try block.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from processors.normalize import Normalizer, handle_key
 from processors.profile import CustomerProfile
 from schemas import AvroDecodeError
 from sinks.deadletter import KafkaDeadLetterSink
+from sinks.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,15 @@ ORIGIN_KEY = "carepipe.origin.key"
 UNEXPECTED = "PROCESSING_ERROR"
 
 
-def register(app: faust.App, topics: Topics, tables: Tables, normalizer: Normalizer) -> None:
+def register(
+    app: faust.App,
+    topics: Topics,
+    tables: Tables,
+    normalizer: Normalizer,
+    metrics: PipelineMetrics,
+) -> None:
     """Declares the normalize agents on ``app``."""
-    dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE)
+    dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
 
     interaction_codec = codecs.get("Interaction")
 
@@ -52,11 +60,11 @@ def register(app: faust.App, topics: Topics, tables: Tables, normalizer: Normali
         normalize = normalizer.for_channel(channel)
         divert = _divert_unresolved(topics) if channel == "SOCIAL" else None
         app.agent(topics.raw[channel], name=f"normalize-{channel.lower()}")(
-            _normalize_agent(codec, normalize, emit, dead_letters, divert)
+            _normalize_agent(codec, normalize, emit, dead_letters, metrics, divert)
         )
 
     app.agent(topics.social_unresolved, name="normalize-social-by-handle")(
-        _normalize_agent(codecs.get("SocialPost"), normalizer.social, emit, dead_letters)
+        _normalize_agent(codecs.get("SocialPost"), normalizer.social, emit, dead_letters, metrics)
     )
 
     profile_codec = codecs.get("CustomerProfile")
@@ -99,11 +107,13 @@ def _normalize_agent(
     normalize: Normalize,
     emit: Callable[[Interaction], Awaitable[None]],
     dead_letters: KafkaDeadLetterSink,
+    metrics: PipelineMetrics,
     divert: Divert | None = None,
 ) -> Callable[[faust.StreamT], Awaitable[None]]:
     async def agent(stream: faust.StreamT) -> None:
         async for event in stream.events():
             source, key = _origin(event)
+            started = time.perf_counter()
             try:
                 record = codec.loads(event.value)
                 if divert is not None and await divert(event, record, source):
@@ -117,6 +127,7 @@ def _normalize_agent(
                 await dead_letters.send(key, event.value, exc, UNEXPECTED, source)
                 continue
             await emit(interaction)
+            metrics.normalized(interaction, time.perf_counter() - started)
 
     return agent
 

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 import faust
+from faust.sensors.prometheus import setup_prometheus_sensors
 
-from pipeline import agents, codecs, scoring, tables, topics, views
+from pipeline import agents, channel_metrics, codecs, scoring, tables, topics, views
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from processors.normalize import NormalizeConfig, Normalizer
 from processors.rules import Rules
+from sinks.metrics import PipelineMetrics
 
 
 def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
-    """The worker's app: topics, tables and agents declared, not yet started."""
+    """The worker's app: topics, tables and agents declared, not yet started.
+
+    Every agent runs as one task (Faust's default concurrency): with more, Faust may commit
+    past a record still in flight and lose it on a crash (faust #606). Scale out with
+    partitions and workers instead.
+    """
     codecs.register()
+    rules = rules or load_rules(settings.rules_file)
     datadir = settings.data_dir / settings.app_id
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -34,12 +43,13 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         # Table dumps would expose customer data to anyone who reaches the port.
         web_tables_enabled=False,
         consumer_auto_offset_reset="earliest",
-        # Keep agents at one task each: with more, Faust may commit past an in-flight
-        # record and lose it on a crash (faust #606). Scale with partitions instead.
-        stream_wait_empty=False,
     )
     declared_topics = topics.declare(app, settings)
     declared_tables = tables.declare(app, settings)
+    metrics = pipeline_metrics()
+    # A fixed prefix, so that dashboards and alerting rules do not depend on the app id.
+    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="faust")
+
     normalizer = Normalizer(
         NormalizeConfig(
             max_text_chars=settings.max_text_chars,
@@ -47,8 +57,22 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         ),
         resolve_handle=agents.handle_resolver(declared_tables.handles),
     )
-    agents.register(app, declared_topics, declared_tables, normalizer)
-    rules = rules or load_rules(settings.rules_file)
-    scoring.register(app, declared_topics, declared_tables, rules, settings.follow_up_check_seconds)
+    agents.register(app, declared_topics, declared_tables, normalizer, metrics)
+    scoring.register(
+        app, declared_topics, declared_tables, rules, metrics, settings.follow_up_check_seconds
+    )
+    channel_metrics.register(
+        app,
+        declared_topics,
+        declared_tables,
+        settings.metrics_window_seconds,
+        settings.metrics_window_grace_seconds,
+    )
     views.register(app, declared_tables, settings)
     return app
+
+
+@functools.cache
+def pipeline_metrics() -> PipelineMetrics:
+    """The process's own metrics, registered once in the default registry."""
+    return PipelineMetrics()

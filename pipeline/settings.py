@@ -60,7 +60,19 @@ class Settings(BaseSettings):
     follow_up_check_seconds: float = Field(
         30.0, gt=0, le=3600, description="How often due follow-ups are looked for."
     )
+    metrics_window_seconds: float = Field(
+        60.0, ge=1, le=3600, description="Tumbling window of the care.metrics topic."
+    )
+    metrics_window_grace_seconds: float = Field(
+        10.0, ge=0, le=3600, description="How long a window waits for late events."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
+    webhooks_file: Path | None = Field(
+        None, description="YAML list of webhook endpoints for `carepipe webhooks`."
+    )
+    webhooks_metrics_port: int = Field(
+        9466, ge=1, le=65535, description="Prometheus port of `carepipe webhooks` (on web_host)."
+    )
 
     @field_validator("broker")
     @classmethod

@@ -17,6 +17,8 @@ class Tables:
     profiles: faust.Table
     # customer id -> CustomerHistory.to_dict(), partitioned like interactions.normalized.
     histories: faust.Table
+    # channel -> ChannelWindows.to_dict(), partitioned like care.metrics.facts.
+    channel_windows: faust.Table
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
@@ -42,5 +44,12 @@ def declare(app: faust.App, settings: Settings) -> Tables:
             partitions=settings.topic_partitions,
             key_type=str,
             help="History of each customer: contacts, cases, sentiment, surveys, alerts.",
+        ),
+        channel_windows=app.Table(
+            "channel-windows",
+            default=None,
+            partitions=settings.topic_partitions,
+            key_type=str,
+            help="Open one-minute windows of care figures per channel.",
         ),
     )

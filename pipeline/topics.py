@@ -41,6 +41,8 @@ ALERTS = TopicSpec("care.alerts", "CareAlert")
 # Internal: "check this customer's follow-ups" ticks, keyed by customer id, so that the
 # timer's work runs in the partition that owns the customer's history.
 FOLLOW_UPS = TopicSpec("care.followups", None, {"retention.ms": str(DAY_MS)})
+# Internal: one fact per scored interaction, keyed by channel, for the windowed metrics.
+METRIC_FACTS = TopicSpec("care.metrics.facts", None, {"retention.ms": str(DAY_MS)})
 ALERTS_DLQ = TopicSpec("care.alerts.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 METRICS = TopicSpec("care.metrics", "ChannelMetrics")
 
@@ -57,6 +59,7 @@ TOPICS = (
     ALERTS,
     FOLLOW_UPS,
     ALERTS_DLQ,
+    METRIC_FACTS,
     METRICS,
 )
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
@@ -75,6 +78,8 @@ class Topics:
     dlq: faust.TopicT
     alerts: faust.TopicT
     follow_ups: faust.TopicT
+    metric_facts: faust.TopicT
+    metrics: faust.TopicT
 
 
 def declare(app: faust.App, settings: Settings) -> Topics:
@@ -98,4 +103,6 @@ def declare(app: faust.App, settings: Settings) -> Topics:
         dlq=topic(DLQ, "raw"),
         alerts=topic(ALERTS, f"avro-{ALERTS.schema}"),
         follow_ups=topic(FOLLOW_UPS, "raw"),
+        metric_facts=topic(METRIC_FACTS, "json"),
+        metrics=topic(METRICS, f"avro-{METRICS.schema}"),
     )

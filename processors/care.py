@@ -29,6 +29,8 @@ class CareOutcome:
     risk: RiskAssessment | None = None
     alerts: list[CareAlert] = field(default_factory=list)
     duplicate: bool = False
+    # No earlier contact on the same case (or, without a case, on an unresolved issue).
+    first_contact: bool = False
 
 
 def process_interaction(
@@ -42,9 +44,22 @@ def process_interaction(
     if history is not None and interaction.interaction_id in history.seen:
         return CareOutcome(history, duplicate=True)
     profile = profile or CustomerProfile.unknown(interaction.customer_id)
+    first = is_first_contact(history, interaction, rules)
     updated = update_history(history, interaction, now, rules)
     if ms(interaction.occurred_at) < updated.watermark - HISTORY_DAYS * DAY_MS:
         return CareOutcome(updated)  # too late to say anything about the customer now
     risk = assess(updated, interaction, profile, rules)
     alerts = decide(updated, interaction, risk, profile, rules, now)
-    return CareOutcome(updated, risk, alerts)
+    return CareOutcome(updated, risk, alerts, first_contact=first)
+
+
+def is_first_contact(
+    history: CustomerHistory | None, interaction: Interaction, rules: Rules
+) -> bool:
+    """Whether ``interaction`` is the first contact about its issue (before it is recorded)."""
+    if history is None:
+        return True
+    if interaction.case_id:
+        case = history.cases.get(interaction.case_id)
+        return case is None or case.contacts == 0
+    return not history.contacts_since_resolution(rules.thresholds.repeat_window_days)

@@ -10,6 +10,7 @@ import faust
 
 from processors.deadletter import dead_letter_headers
 from processors.interaction import Source
+from sinks.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +22,15 @@ class KafkaDeadLetterSink:
     """
 
     def __init__(
-        self, topic: faust.TopicT, stage: str, clock: Callable[[], float] = time.time
+        self,
+        topic: faust.TopicT,
+        stage: str,
+        metrics: PipelineMetrics | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.topic = topic
         self.stage = stage
+        self.metrics = metrics
         self.clock = clock
 
     async def send(
@@ -37,6 +43,8 @@ class KafkaDeadLetterSink:
     ) -> None:
         headers = dead_letter_headers(error, reason, source, self.stage, int(self.clock() * 1000))
         await self.topic.send(key=key, value=value, headers=headers)
+        if self.metrics is not None:
+            self.metrics.dead_lettered(self.stage, reason)
         # The reason and position identify the record; its content stays out of the logs.
         log.warning(
             "dead-lettered %s[%d]@%d: %s (%s)",

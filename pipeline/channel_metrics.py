@@ -1,0 +1,59 @@
+"""Windowed care figures per channel to ``care.metrics``, for consumers without Prometheus.
+
+Facts arrive on ``care.metrics.facts`` keyed by channel, so one worker owns each channel's
+windows. A timer ticks every channel this worker owns, so quiet channels close their
+windows too; the tick goes through the topic so that the table is only written in the
+partition that owns it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import faust
+
+from pipeline.tables import Tables
+from pipeline.topics import Topics
+from processors.channel_windows import ChannelWindows, MetricFact
+
+log = logging.getLogger(__name__)
+
+TICK = {"tick": True}
+CHANNELS = ("VOICE", "EMAIL", "CHAT", "SOCIAL")
+
+
+def register(
+    app: faust.App, topics: Topics, tables: Tables, window_s: float, grace_s: float
+) -> None:
+    windows_table = tables.channel_windows
+    window_ms, grace_ms = int(window_s * 1000), int(grace_s * 1000)
+
+    @app.agent(topics.metric_facts, name="aggregate-channel-metrics")
+    async def aggregate(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            channel = event.key.decode() if event.key else ""
+            value: dict[str, Any] = event.value or {}
+            if channel not in CHANNELS:
+                log.warning("ignored a metric fact for unknown channel %r", channel[:20])
+                continue
+            stored = windows_table.get(channel)
+            book = (
+                ChannelWindows.from_dict(stored)
+                if stored
+                else ChannelWindows(channel, window_ms=window_ms)
+            )
+            now_ms = int(time.time() * 1000)
+            if not value.get("tick"):
+                book.add(MetricFact(**value), now_ms)
+            for window in book.complete(now_ms, grace_ms):
+                await topics.metrics.send(key=channel.encode(), value=window.to_record())
+            windows_table[channel] = book.to_dict()
+
+    @app.timer(max(1.0, grace_s / 2), name="tick-channel-windows")
+    async def tick() -> None:
+        # Only channels with windows still open in this worker's partitions need a tick.
+        for channel, stored in list(windows_table.items()):
+            if stored and any(not w["emitted"] for w in stored["windows"].values()):
+                await topics.metric_facts.send(key=channel.encode(), value=TICK)

@@ -1,0 +1,157 @@
+"""Prometheus metrics of the pipeline: what care leaders and operators see in Grafana.
+
+Labels are bounded sets only (channel, outcome, reason, alert type, severity, survey
+bucket, stage, endpoint name): never a customer id, an agent id or free text. Counters
+are raw totals; rates, ratios and percentiles are PromQL's job (see deploy/grafana).
+"""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
+
+from processors.alerts import CareAlert
+from processors.interaction import Interaction
+from processors.risk import RiskAssessment
+
+SENTIMENT_BUCKETS = (-0.8, -0.6, -0.4, -0.2, 0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+SCORE_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
+# From seconds (live) to days (backfilled or late events).
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400, 604800)
+STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+HANDLE_BUCKETS = (60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200)
+
+
+class PipelineMetrics:
+    """The pipeline's own metrics, registered once per process in ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry = REGISTRY) -> None:
+        def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
+            return Counter(name, doc, labels, registry=registry)
+
+        def histogram(name: str, doc: str, labels: tuple[str, ...], buckets: tuple) -> Histogram:  # type: ignore[type-arg]
+            return Histogram(name, doc, labels, buckets=buckets, registry=registry)
+
+        self.events = counter(
+            "carepipe_events_normalized_total",
+            "Interactions normalized, by channel and outcome.",
+            ("channel", "outcome"),
+        )
+        self.dead_letters = counter(
+            "carepipe_dead_letters_total",
+            "Records sent to a dead-letter topic, by stage and reason.",
+            ("stage", "reason"),
+        )
+        self.sentiment = histogram(
+            "carepipe_sentiment",
+            "Sentiment of interactions in [-1, 1], by channel.",
+            ("channel",),
+            SENTIMENT_BUCKETS,
+        )
+        self.risk_score = histogram(
+            "carepipe_risk_score",
+            "Risk score (0-100) of each scored interaction, by channel.",
+            ("channel",),
+            SCORE_BUCKETS,
+        )
+        self.alerts = counter(
+            "carepipe_alerts_total",
+            "Care alert records sent, by type, severity and status.",
+            ("alert_type", "severity", "status"),
+        )
+        self.alert_reasons = counter(
+            "carepipe_alert_reasons_total",
+            "Reasons on opened or escalated alerts, by alert type and reason code.",
+            ("alert_type", "reason"),
+        )
+        self.alert_latency = histogram(
+            "carepipe_event_to_alert_seconds",
+            "From the triggering interaction's event time to the alert record, by type.",
+            ("alert_type",),
+            LATENCY_BUCKETS,
+        )
+        self.stage_seconds = histogram(
+            "carepipe_stage_seconds",
+            "Processing time of one record in a stage (normalize, score).",
+            ("stage",),
+            STAGE_BUCKETS,
+        )
+        self.webhook_deliveries = counter(
+            "carepipe_webhook_deliveries_total",
+            "Webhook delivery attempts and results, by endpoint name and outcome.",
+            ("endpoint", "outcome"),
+        )
+        self.surveys = counter(
+            "carepipe_survey_responses_total",
+            "Survey answers, by channel, survey (csat, nps, ces) and bucket "
+            "(1-5; promoter/passive/detractor; 1-7).",
+            ("channel", "survey", "bucket"),
+        )
+        self.resolutions = counter(
+            "carepipe_contacts_resolved_total",
+            "Resolved contacts, by channel and whether it was the case's first contact.",
+            ("channel", "first_contact"),
+        )
+        self.with_outcome = counter(
+            "carepipe_contacts_with_outcome_total",
+            "Contacts that ended with an outcome (the denominator of first-contact resolution).",
+            ("channel",),
+        )
+        self.handle_seconds = histogram(
+            "carepipe_handle_seconds",
+            "Handle time of calls and chats, by channel.",
+            ("channel",),
+            HANDLE_BUCKETS,
+        )
+        self.abandoned = counter(
+            "carepipe_contacts_abandoned_total",
+            "Contacts abandoned in queue, by channel.",
+            ("channel",),
+        )
+
+    def normalized(self, interaction: Interaction, seconds: float) -> None:
+        channel = interaction.channel
+        self.events.labels(channel, interaction.outcome).inc()
+        self.stage_seconds.labels("normalize").observe(seconds)
+        if interaction.sentiment is not None:
+            self.sentiment.labels(channel).observe(interaction.sentiment)
+
+    def dead_lettered(self, stage: str, reason: str) -> None:
+        self.dead_letters.labels(stage, reason).inc()
+
+    def scored(
+        self,
+        interaction: Interaction,
+        risk: RiskAssessment,
+        first_contact: bool,
+        seconds: float,
+    ) -> None:
+        channel = interaction.channel
+        self.stage_seconds.labels("score").observe(seconds)
+        self.risk_score.labels(channel).observe(risk.score)
+        if interaction.outcome != "NONE":
+            self.with_outcome.labels(channel).inc()
+        if interaction.outcome == "RESOLVED":
+            self.resolutions.labels(channel, "true" if first_contact else "false").inc()
+        if interaction.outcome == "ABANDONED":
+            self.abandoned.labels(channel).inc()
+        if interaction.handle_seconds > 0 and interaction.outcome != "ABANDONED":
+            self.handle_seconds.labels(channel).observe(interaction.handle_seconds)
+        survey = interaction.survey
+        if survey is not None:
+            if survey.csat is not None:
+                self.surveys.labels(channel, "csat", str(survey.csat)).inc()
+            if survey.nps_group is not None:
+                self.surveys.labels(channel, "nps", survey.nps_group.lower()).inc()
+            if survey.ces is not None:
+                self.surveys.labels(channel, "ces", str(survey.ces)).inc()
+
+    def alerted(self, alert: CareAlert) -> None:
+        self.alerts.labels(alert.alert_type, alert.severity, alert.status).inc()
+        if alert.status != "CLOSED":
+            for reason in alert.reasons:
+                self.alert_reasons.labels(alert.alert_type, reason.code).inc()
+        latency = (alert.created_at - alert.event_time).total_seconds()
+        self.alert_latency.labels(alert.alert_type).observe(max(0.0, latency))
+
+    def delivered(self, endpoint: str, outcome: str) -> None:
+        self.webhook_deliveries.labels(endpoint, outcome).inc()
