@@ -47,6 +47,18 @@ def worker() -> None:
     faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
 
 
+@main.command(short_help="Deliver care alerts to webhooks (CAREPIPE_WEBHOOKS_FILE).")
+def webhooks() -> None:
+    """Deliver care.alerts to the endpoints of CAREPIPE_WEBHOOKS_FILE (Standard Webhooks)."""
+    from pipeline.webhooks import WebhooksError, run_webhooks
+
+    try:
+        code = run_webhooks(_settings())
+    except WebhooksError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
+
+
 @main.command("settings", short_help="Print the effective settings (secrets hidden).")
 def show_settings() -> None:
     """Print the effective settings (secrets hidden)."""
@@ -157,14 +169,59 @@ def sample(customers: int, events: int, seed: int) -> None:
     click.echo(json.dumps(counts))
 
 
-@main.command(short_help="Run the demo: broker, worker, a sample stream and what came out.")
-@click.option("--events", type=int, default=120, show_default=True)
-@click.option("--wait", type=float, default=60.0, show_default=True, help="Seconds to wait.")
-def demo(events: int, wait: float) -> None:
-    """Start the broker and a worker, stream a sample, and show what came out."""
+@main.command(short_help="Run the demo: broker, worker, a live stream and its alerts.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--customers", type=int, default=200, show_default=True)
+@click.option("--events", type=int, default=2000, show_default=True)
+@click.option("--rate", type=float, default=50, show_default=True, help="Events per second.")
+def demo(duration: float | None, customers: int, events: int, rate: float) -> None:
+    """Start the broker and a worker, stream simulated events, show alerts live.
+
+    Ctrl-C (or --duration) stops everything it started and prints the summary.
+    """
     from pipeline.demo import run_demo
 
-    sys.exit(run_demo(events=events, wait_s=wait))
+    summary = run_demo(duration, customers=customers, events=events, rate=rate)
+    sys.exit(0 if sum(summary.normalized.values()) else 1)
+
+
+@main.group(short_help="Follow care.alerts: readable lines or JSON lines.")
+def alerts() -> None:
+    """Work with the care.alerts topic."""
+
+
+@alerts.command("tail")
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest alert, not now.")
+@click.option("--type", "types", multiple=True, help="Only these alert types (repeatable).")
+@click.option(
+    "--min-severity",
+    type=click.Choice(["LOW", "MEDIUM", "HIGH", "CRITICAL"]),
+    default="LOW",
+    show_default=True,
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--timeout", type=float, default=None, help="Stop after this many seconds.")
+def alerts_tail(
+    from_beginning: bool,
+    types: tuple[str, ...],
+    min_severity: str,
+    as_json: bool,
+    timeout: float | None,
+) -> None:
+    """Follow care.alerts (kafka-python, no consumer group) until Ctrl-C."""
+    from pipeline import alerts_tail as tail
+    from processors.rules import ALERT_TYPES
+
+    unknown = sorted(set(types) - set(ALERT_TYPES))
+    if unknown:
+        raise click.BadParameter(f"unknown alert type {unknown}; known: {ALERT_TYPES}")
+    render = tail.as_json if as_json else tail.as_line
+    try:
+        for alert in tail.follow(_settings(), from_beginning, tail.deadline(timeout)):
+            if tail.matches(alert, types, min_severity):
+                click.echo(render(alert))
+    except KeyboardInterrupt:
+        pass
 
 
 if __name__ == "__main__":

@@ -1,30 +1,56 @@
-"""The demo: a real broker and worker, a realistic sample stream, and what came out of it."""
+"""The demo: a real broker and worker, a simulated stream, and care alerts as they arrive."""
 
 from __future__ import annotations
 
 import os
-from collections import Counter, defaultdict
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from pipeline import admin, localkafka
+from pipeline.alerts_tail import as_line
 from pipeline.outputs import OutputReader, decode
 from pipeline.producer import producer, send_events
-from pipeline.sample import sample_events
-from pipeline.settings import load_settings
+from pipeline.sample import RawEvent, sample_events
+from pipeline.settings import Settings, load_settings
 from pipeline.topics import ALERTS, DLQ, HANDLES, NORMALIZED, PROFILES, VOICE
 from pipeline.workerproc import WorkerProcess
 from processors import deadletter
 
-console = Console()
+console = Console(highlight=False)
+SUMMARY_EVERY_S = 15.0
 
 
-def run_demo(events: int = 120, wait_s: float = 60.0) -> int:
-    # Each run gets its own topics and group, so that it starts from a clean slate and the
-    # same sample raises its alerts again; CAREPIPE_* variables still win.
+@dataclass
+class Summary:
+    """What came out so far."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    normalized: Counter[str] = field(default_factory=Counter)
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    alerts: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def render(self) -> str:
+        alerts = ", ".join(f"{t}/{s} {n}" for (t, s), n in sorted(self.alerts.items()))
+        return (
+            f"sent {sum(self.sent.values())} {dict(self.sent)} | "
+            f"normalized {dict(self.normalized)} | "
+            f"dead letters {dict(self.dead_letters) or 0} | "
+            f"alerts: {alerts or 'none yet'}"
+        )
+
+
+def run_demo(
+    duration_s: float | None = None, customers: int = 200, events: int = 2000, rate: float = 50
+) -> Summary:
+    """Runs until ``duration_s`` passes or Ctrl-C; stops what it started."""
+    # Each run gets its own topics and group, so the same stream raises its alerts again;
+    # CAREPIPE_* variables still win.
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     defaults = {
         "CAREPIPE_TOPIC_PREFIX": f"demo{run}.",
@@ -32,43 +58,84 @@ def run_demo(events: int = 120, wait_s: float = 60.0) -> int:
     }
     env = {k: v for k, v in defaults.items() if k not in os.environ}
     settings = load_settings({**os.environ, **env})
-    with console.status("Starting the local Kafka broker (first start resolves its jars)..."):
+    with console.status("Starting the local Kafka broker (the first start resolves its jars)..."):
         status = localkafka.start(localkafka.BrokerConfig())
     console.print(f"[green]broker[/] {status.detail}")
     admin.ensure_topics(settings)
-    console.print(f"topics: {settings.topic('interactions.*')}, {settings.topic('care.alerts')}")
+    console.print(f"topics: {settings.topic('interactions.*')} -> {settings.topic('care.alerts')}")
 
-    log_path = Path(settings.data_dir) / "demo-worker.log"
-    worker = WorkerProcess(env, log_path)
-    with console.status(f"Starting a worker (log: {log_path})..."):
+    worker = WorkerProcess(env, Path(settings.data_dir) / f"demo-worker-{run}.log")
+    with console.status(f"Starting a worker (log: {worker.log_path})..."):
         worker.start()
-    console.print(f"[green]worker[/] up, web at {worker.web_url}")
+    console.print(
+        f"[green]worker[/] up: metrics {worker.web_url}/metrics, "
+        f"customer lookup {worker.web_url}/customers/<id>"
+    )
+
+    summary = Summary()
+    stop = threading.Event()
+    stream = list(sample_events(customers=customers, events=events, now=datetime.now(UTC)))
+    reader = OutputReader(
+        settings,
+        [settings.topic(t.name) for t in (NORMALIZED, DLQ, ALERTS)],
+    )
+    sender = threading.Thread(
+        target=_stream, args=(settings, stream, rate, summary, stop), daemon=True
+    )
+    sender.start()
+    deadline = time.monotonic() + duration_s if duration_s else None
+    next_summary = time.monotonic() + SUMMARY_EVERY_S
     try:
-        reader = OutputReader(settings, [settings.topic(NORMALIZED.name), settings.topic(DLQ.name)])
-        alerts = OutputReader(settings, [settings.topic(ALERTS.name)])
-        stream = list(sample_events(events=events, now=datetime.now(UTC)))
-        # CRM profiles first, indexed before the events whose social handles they resolve.
-        sent = send_events(settings, [e for e in stream if e.channel == "PROFILE"])
-        admin.wait_caught_up(
-            settings, [settings.topic(PROFILES.name), settings.topic(HANDLES.name)], wait_s
-        )
-        sent.update(send_events(settings, [e for e in stream if e.channel != "PROFILE"]))
-        poison = _send_poison_pills(settings)
-        console.print(f"sent {sum(sent.values())} records {sent} and {poison} malformed ones")
-        expected = events + poison
-        records = reader.read_until(lambda got: len(got) >= expected, timeout_s=wait_s)
-        reader.close()
-        _show(records, settings.topic(DLQ.name))
-        admin.wait_caught_up(settings, [settings.topic(NORMALIZED.name)], wait_s)
-        _show_alerts(alerts.read_until(lambda got: False, timeout_s=2))
-        alerts.close()
-        console.print(f"customer lookup: {worker.web_url}/customers/<id>  (e.g. /customers/C1000)")
-        return 0 if len(records) >= expected else 1
+        while deadline is None or time.monotonic() < deadline:
+            for record in reader.poll(0.5):
+                if record.topic == settings.topic(ALERTS.name):
+                    alert = decode(record, "CareAlert")
+                    summary.alerts[(alert["alert_type"], alert["severity"])] += 1
+                    console.print(_colour(alert["severity"], as_line(alert)), markup=True)
+                elif record.topic == settings.topic(DLQ.name):
+                    reason = record.headers.get(deadletter.REASON, b"?").decode()
+                    summary.dead_letters[reason] += 1
+                else:
+                    summary.normalized[decode(record, "Interaction")["channel"]] += 1
+            if time.monotonic() >= next_summary:
+                console.print(f"[dim]{summary.render()}[/]")
+                next_summary += SUMMARY_EVERY_S
+    except KeyboardInterrupt:
+        console.print("stopping...")
     finally:
+        stop.set()
+        sender.join(timeout=10)
+        reader.close()
         worker.stop()
+    console.print(f"[bold]summary[/] {summary.render()}")
+    return summary
 
 
-def _send_poison_pills(settings) -> int:  # type: ignore[no-untyped-def]
+def _stream(
+    settings: Settings,
+    stream: list[RawEvent],
+    rate: float,
+    summary: Summary,
+    stop: threading.Event,
+) -> None:
+    """Profiles first (indexed before the posts they resolve), then events at ``rate``/s."""
+    profiles = [e for e in stream if e.channel == "PROFILE"]
+    summary.sent.update(send_events(settings, profiles))
+    admin.wait_caught_up(
+        settings, [settings.topic(PROFILES.name), settings.topic(HANDLES.name)], 60
+    )
+    _send_poison_pills(settings, summary)
+    interactions = [e for e in stream if e.channel != "PROFILE"]
+    batch = max(1, int(rate))
+    for start in range(0, len(interactions), batch):
+        if stop.is_set():
+            return
+        began = time.monotonic()
+        summary.sent.update(send_events(settings, interactions[start : start + batch]))
+        stop.wait(max(0.0, 1.0 - (time.monotonic() - began)))
+
+
+def _send_poison_pills(settings: Settings, summary: Summary) -> None:
     """Two records no contract accepts: they must land in the dead-letter topic."""
     client = producer(settings)
     topic = settings.topic(VOICE.name)
@@ -76,55 +143,16 @@ def _send_poison_pills(settings) -> int:  # type: ignore[no-untyped-def]
     client.send(topic, key=b"C1001", value=b"")
     client.flush()
     client.close()
-    return 2
+    summary.sent["MALFORMED"] += 2
 
 
-def _show(records, dlq_topic: str) -> None:  # type: ignore[no-untyped-def]
-    by_channel: dict[str, list[dict]] = defaultdict(list)  # type: ignore[type-arg]
-    dead: Counter[str] = Counter()
-    for record in records:
-        if record.topic == dlq_topic:
-            dead[record.headers.get(deadletter.REASON, b"?").decode()] += 1
-        else:
-            interaction = decode(record, "Interaction")
-            by_channel[interaction["channel"]].append(interaction)
-
-    table = Table(title="interactions.normalized")
-    for column in ("channel", "events", "avg sentiment", "negative", "PII redactions"):
-        table.add_column(column)
-    examples = []
-    for channel, items in sorted(by_channel.items()):
-        scored = [i["sentiment"] for i in items if i["sentiment"] is not None]
-        negative = sum(1 for s in scored if s <= -0.3)
-        example = next((i for i in items if i["pii_redactions"]), items[0])
-        table.add_row(
-            channel,
-            str(len(items)),
-            f"{sum(scored) / len(scored):+.2f}" if scored else "-",
-            str(negative),
-            str(sum(i["pii_redactions"] for i in items)),
-        )
-        examples.append(f"{channel:<7} {example['customer_id']}: {example['text'][:100]}")
-    console.print(table)
-    console.print("examples (after PII redaction):")
-    for line in examples:
-        console.print(f"  {line}", markup=False)
-    console.print(f"interactions.dlq: {dict(dead) or 'empty'}")
+def _colour(severity: str, line: str) -> str:
+    colour = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow"}.get(severity, "cyan")
+    return f"[{colour}]{_escape(line)}[/]"
 
 
-def _show_alerts(records) -> None:  # type: ignore[no-untyped-def]
-    alerts = [decode(record, "CareAlert") for record in records]
-    console.print(f"[bold]care.alerts[/]: {len(alerts)} records")
-    for alert in alerts:
-        reasons = ", ".join(r["code"] for r in alert["reasons"][:3])
-        console.print(
-            f"  [bold]{alert['alert_type']:<16}[/] {alert['severity']:<8} {alert['status']:<9} "
-            f"{alert['customer_id']:<6} score {alert['score']:>3.0f}  {reasons}\n"
-            f"      -> {alert['recommended_action']}",
-            highlight=False,
-        )
-    counts = Counter((a["alert_type"], a["severity"]) for a in alerts)
-    console.print(
-        "alerts by type and severity: "
-        + ", ".join(f"{t}/{s}: {n}" for (t, s), n in sorted(counts.items()))
-    )
+def _escape(text: str) -> str:
+    return text.replace("[", "\\[")
+
+
+__all__ = ["Summary", "run_demo"]

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages care-pipeline needs and the machine lacks: a Java runtime
-# and Maven for the local Kafka broker, kcat for interoperability tests. Safe to rerun.
+# and Maven for the local Kafka broker, kcat for interoperability tests, Prometheus (with
+# promtool) to scrape workers and check the alerting rules. Safe to rerun.
 set -euo pipefail
 
 declare -A package_of=(
   [java]=openjdk-17-jre-headless
   [mvn]=maven
   [kcat]=kcat
+  [prometheus]=prometheus
+  [promtool]=prometheus
 )
 missing=()
 for command in "${!package_of[@]}"; do
@@ -21,4 +24,5 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "installing Debian packages: ${missing[*]}"
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+mapfile -t packages < <(printf '%s\n' "${missing[@]}" | sort -u)
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}"
