@@ -39,6 +39,8 @@ def test_defaults() -> None:
     assert settings.max_text_chars == 2000
     assert settings.max_future_skew_seconds == 300
     assert settings.log_level == "info"
+    assert settings.webhooks_file is None
+    assert settings.webhooks_metrics_port == 9466
 
 
 def test_values_are_read_and_converted() -> None:
