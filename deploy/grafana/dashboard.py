@@ -468,7 +468,9 @@ def operations(board: dashboard.Dashboard) -> dashboard.Dashboard:
             "Webhook delivery attempts per second, by endpoint and outcome.",
             "short",
             query(
-                f"sum by (endpoint, outcome) ({rate_of('carepipe_webhook_deliveries_total')})",
+                # `carepipe webhooks` runs apart from the workers: its own scrape job.
+                "sum by (endpoint, outcome) (rate(carepipe_webhook_deliveries_total"
+                f'{{job="carepipe-webhooks"}}[{RATE}]))',
                 "{{endpoint}} {{outcome}}",
             ),
         )

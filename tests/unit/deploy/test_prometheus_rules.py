@@ -33,7 +33,10 @@ def test_rules_unit_tests_pass() -> None:
 
 def test_scrape_job_is_carepipe_worker() -> None:
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
-    assert [job["job_name"] for job in config["scrape_configs"]] == ["carepipe-worker"]
+    assert [job["job_name"] for job in config["scrape_configs"]] == [
+        "carepipe-worker",
+        "carepipe-webhooks",
+    ]
     assert config["rule_files"] == ["rules.yml"]
 
 
