@@ -169,6 +169,188 @@ def sample(customers: int, events: int, seed: int) -> None:
     click.echo(json.dumps(counts))
 
 
+@main.command(short_help="Simulate a customer population's care journeys.")
+@click.option("--customers", type=click.IntRange(1), default=1000, show_default=True)
+@click.option(
+    "--days",
+    type=click.FloatRange(1, 3650),
+    default=90.0,
+    show_default=True,
+    help="History span: events lie in the DAYS before --now.",
+)
+@click.option("--now", "now_text", metavar="ISO", help="End of the span (default: the clock).")
+@click.option("--start", "start_text", metavar="ISO", help="Start of the span, instead of --now.")
+@click.option(
+    "--events",
+    type=click.IntRange(0),
+    default=None,
+    help="At most this many events after the profiles (the earliest).",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(0, min_open=True),
+    default=None,
+    help="Stop sending after this many seconds (Kafka only).",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(0),
+    default=0.0,
+    show_default=True,
+    help="Events per second sent to Kafka; 0 is as fast as possible.",
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--churn-rate",
+    type=click.FloatRange(0, 1),
+    default=0.08,
+    show_default=True,
+    help="Share of customers who leave within the span.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the events to this file instead of sending them to Kafka.",
+)
+@click.option(
+    "--truth",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the ground truth (CSV: customer_id, churned, churn_date, ...).",
+)
+def simulate(
+    customers: int,
+    days: float,
+    now_text: str | None,
+    start_text: str | None,
+    events: int | None,
+    duration: float | None,
+    rate: float,
+    seed: int,
+    churn_rate: float,
+    out: Path | None,
+    truth: Path | None,
+) -> None:
+    """Simulate CRM profiles and voice, email, chat and social events for a population.
+
+    Each customer has a hidden churn propensity that shapes the journey; churners make no
+    contact after they leave. Events go to Kafka (CAREPIPE_* settings) in event-time
+    order, or with --out to a file for `carepipe backtest`. The same --seed and --now
+    (or --start) and options write a byte-identical file.
+    """
+    from datetime import UTC, datetime, timedelta
+
+    from pipeline.population import PopulationConfig
+    from pipeline.simulate import parse_time, run_simulate
+
+    if now_text and start_text:
+        raise click.UsageError("give --now or --start, not both")
+    if out is not None and (duration is not None or rate):
+        raise click.UsageError("--rate and --duration apply to sending to Kafka, not to --out")
+    try:
+        if start_text:
+            end = parse_time(start_text) + timedelta(days=days)
+        else:
+            end = parse_time(now_text) if now_text else datetime.now(UTC).replace(microsecond=0)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--now/--start") from exc
+    config = PopulationConfig(
+        end=end, customers=customers, days=days, churn_rate=churn_rate, seed=seed
+    )
+    sender = None
+    if out is None:
+        from functools import partial
+
+        from pipeline.producer import send_events
+
+        sender = partial(send_events, _settings())
+    simulation, counts = run_simulate(config, out, truth, events, rate, duration, sender)
+    summary = {
+        "customers": customers,
+        "churners": simulation.churners,
+        "start": config.start.isoformat(),
+        "end": config.end.isoformat(),
+        "events": counts,
+        "to": str(out) if out else "kafka",
+    }
+    click.echo(json.dumps(summary))
+
+
+@main.command(short_help="Replay recorded events to score the risk rules.")
+@click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Ground truth CSV, as `carepipe simulate --truth` writes it.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rules laid over the defaults (default: the defaults alone).",
+)
+@click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A second rules file, replayed and reported side by side.",
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(1, 365),
+    default=30,
+    show_default=True,
+    help="Days before churn in which an AT_RISK alert counts as a catch.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report: Markdown, or JSON for a .json name.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write precision/recall and score distributions as a PNG.",
+)
+def backtest(
+    events: Path,
+    truth: Path,
+    rules_file: Path | None,
+    compare_file: Path | None,
+    horizon: int,
+    report: Path | None,
+    plot: Path | None,
+) -> None:
+    """Replay EVENTS (a `carepipe simulate --out` file) offline through the normalizers
+    and the risk rules, and score the AT_RISK alerts against the ground truth: precision,
+    recall, F1, lead time, alert volume. --compare runs a second rules file beside it.
+    Without --report the Markdown report goes to standard output."""
+    from pipeline.backtest import (
+        BacktestError,
+        markdown,
+        report_data,
+        run_backtest,
+        summary_line,
+        write_plot,
+        write_report,
+    )
+
+    try:
+        run = run_backtest(events, truth, rules_file, compare_file, horizon)
+    except BacktestError as exc:
+        raise click.ClickException(str(exc)) from exc
+    files = {"A": str(rules_file or "default"), "B": str(compare_file or "")}
+    data = report_data(run, files)
+    if plot is not None:
+        write_plot(plot, run.evaluations)
+    if report is None:
+        click.echo(markdown(data), nl=False)
+        return
+    write_report(report, data)
+    for rules in data["rules"]:
+        click.echo(summary_line(rules))
+
+
 @main.command(short_help="Run the demo: broker, worker, a live stream and its alerts.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
 @click.option("--customers", type=int, default=200, show_default=True)
@@ -222,6 +404,20 @@ def alerts_tail(
                 click.echo(render(alert))
     except KeyboardInterrupt:
         pass
+
+
+@main.command(short_help="Measure throughput, latency and memory against the ceiling.")
+@click.option("--events", type=int, default=200_000, show_default=True)
+@click.option("--customers", type=int, default=20_000, show_default=True)
+@click.option("--rate", type=float, default=1000, show_default=True, help="Offered load, events/s.")
+@click.option("--latency-seconds", type=float, default=20, show_default=True)
+@click.option("--report", type=click.Path(path_type=Path), default=Path("bench-report.json"))
+def bench(events: int, customers: int, rate: float, latency_seconds: float, report: Path) -> None:
+    """Pre-load events on fresh topics and measure, on the configured broker: the raw
+    client ceiling, the full pipeline with one worker, latency at a fixed load, memory."""
+    from pipeline.bench import run_bench
+
+    run_bench(events, customers, rate, latency_seconds, report)
 
 
 if __name__ == "__main__":
