@@ -408,7 +408,7 @@ def alerts_tail(
 
 @main.command(short_help="Measure throughput, latency and memory against the ceiling.")
 @click.option("--events", type=int, default=200_000, show_default=True)
-@click.option("--customers", type=int, default=20_000, show_default=True)
+@click.option("--customers", type=int, default=60_000, show_default=True)
 @click.option("--rate", type=float, default=1000, show_default=True, help="Offered load, events/s.")
 @click.option("--latency-seconds", type=float, default=20, show_default=True)
 @click.option("--report", type=click.Path(path_type=Path), default=Path("bench-report.json"))
