@@ -353,17 +353,18 @@ def backtest(
 
 @main.command(short_help="Run the demo: broker, worker, a live stream and its alerts.")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
-@click.option("--customers", type=int, default=200, show_default=True)
-@click.option("--events", type=int, default=2000, show_default=True)
-@click.option("--rate", type=float, default=50, show_default=True, help="Events per second.")
-def demo(duration: float | None, customers: int, events: int, rate: float) -> None:
+@click.option("--customers", type=int, default=1000, show_default=True)
+@click.option("--events", type=int, default=3000, show_default=True)
+@click.option("--rate", type=float, default=100, show_default=True, help="Events per second.")
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo(duration: float | None, customers: int, events: int, rate: float, seed: int) -> None:
     """Start the broker and a worker, stream simulated events, show alerts live.
 
     Ctrl-C (or --duration) stops everything it started and prints the summary.
     """
     from pipeline.demo import run_demo
 
-    summary = run_demo(duration, customers=customers, events=events, rate=rate)
+    summary = run_demo(duration, customers=customers, events=events, rate=rate, seed=seed)
     sys.exit(0 if sum(summary.normalized.values()) else 1)
 
 

@@ -15,9 +15,11 @@ from rich.console import Console
 from pipeline import admin, localkafka
 from pipeline.alerts_tail import as_line
 from pipeline.outputs import OutputReader, decode
+from pipeline.population import PopulationConfig
 from pipeline.producer import producer, send_events
-from pipeline.sample import RawEvent, sample_events
+from pipeline.sample import RawEvent
 from pipeline.settings import Settings, load_settings
+from pipeline.simulate import simulate
 from pipeline.topics import ALERTS, DLQ, HANDLES, NORMALIZED, PROFILES, VOICE
 from pipeline.workerproc import WorkerProcess
 from processors import deadletter
@@ -46,7 +48,11 @@ class Summary:
 
 
 def run_demo(
-    duration_s: float | None = None, customers: int = 200, events: int = 2000, rate: float = 50
+    duration_s: float | None = None,
+    customers: int = 1000,
+    events: int = 3000,
+    rate: float = 100,
+    seed: int = 7,
 ) -> Summary:
     """Runs until ``duration_s`` passes or Ctrl-C; stops what it started."""
     # Each run gets its own topics and group, so the same stream raises its alerts again;
@@ -74,7 +80,9 @@ def run_demo(
 
     summary = Summary()
     stop = threading.Event()
-    stream = list(sample_events(customers=customers, events=events, now=datetime.now(UTC)))
+    # 90 days of a simulated population's history, ending now, streamed at ``rate``.
+    config = PopulationConfig(end=datetime.now(UTC), customers=customers, days=90, seed=seed)
+    stream = [timed.event for timed in simulate(config, max_events=events).events]
     reader = OutputReader(
         settings,
         [settings.topic(t.name) for t in (NORMALIZED, DLQ, ALERTS)],

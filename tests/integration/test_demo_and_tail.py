@@ -27,7 +27,7 @@ def test_demo_runs_end_to_end_and_shows_each_kind_of_alert(tmp_path: Path) -> No
     env |= {"CAREPIPE_WEB_PORT": str(free_port()), "CAREPIPE_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "demo", "--duration", "45",
-         "--customers", "60", "--events", "500", "--rate", "100"],
+         "--customers", "1000", "--events", "2000", "--rate", "200"],
         env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]

@@ -1,0 +1,40 @@
+"""`carepipe bench` with a small load: the report has every figure, and each is positive.
+The targets themselves are measured by the command, never asserted as timings here."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.integration
+
+
+def test_bench_reports_every_figure(broker: object, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPIPE_")}
+    env |= {"CAREPIPE_WEB_PORT": str(free_port()), "CAREPIPE_DATA_DIR": str(tmp_path)}
+    report = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "bench", "--events", "2000",
+         "--customers", "1000", "--rate", "100", "--latency-seconds", "3",
+         "--report", str(report)],
+        env=env, capture_output=True, text=True, timeout=400,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    figures = json.loads(report.read_text())
+    for name in (
+        "events", "preload_seconds", "ceiling_events_per_s", "pipeline_events_per_s",
+        "latency_events", "worker_peak_rss_mb", "worker_rss_mb_after_preload",
+        "worker_rss_mb_at_end", "state_bytes_per_customer", "ratio",
+    ):  # fmt: skip
+        assert figures[name] > 0, name
+    assert set(figures["latency_ms"]) == {"p50", "p95", "p99", "max", "mean"}
+    assert all(value >= 0 for value in figures["latency_ms"].values())
+    assert figures["latency_ms"]["max"] > 0
+    assert done.stdout.rstrip().splitlines()[-1].startswith("pipeline / ceiling = ")
