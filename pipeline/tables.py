@@ -22,34 +22,31 @@ class Tables:
 
 
 def declare(app: faust.App, settings: Settings) -> Tables:
+    def table(name: str, help: str, **options: object) -> faust.Table:
+        # Keyed by text, co-partitioned with the topic that feeds it: same partition count.
+        return app.Table(
+            name,
+            default=None,
+            partitions=settings.topic_partitions,
+            key_type=str,
+            help=help,
+            **options,
+        )
+
     return Tables(
-        handles=app.Table(
+        handles=table(
             "customer-handles",
-            default=None,
-            partitions=settings.topic_partitions,
-            key_type=str,
+            "Social handle -> customer id, from the CRM profiles.",
             value_type=str,
-            help="Social handle -> customer id, from the CRM profiles.",
         ),
-        profiles=app.Table(
-            "customer-profiles",
-            default=None,
-            partitions=settings.topic_partitions,
-            key_type=str,
-            help="CRM profile of each customer: tier, lifetime value, renewal.",
+        profiles=table(
+            "customer-profiles", "CRM profile of each customer: tier, lifetime value, renewal."
         ),
-        histories=app.Table(
+        histories=table(
             "customer-histories",
-            default=None,
-            partitions=settings.topic_partitions,
-            key_type=str,
-            help="History of each customer: contacts, cases, sentiment, surveys, alerts.",
+            "History of each customer: contacts, cases, sentiment, surveys, alerts.",
         ),
-        channel_windows=app.Table(
-            "channel-windows",
-            default=None,
-            partitions=settings.topic_partitions,
-            key_type=str,
-            help="Open one-minute windows of care figures per channel.",
+        channel_windows=table(
+            "channel-windows", "Open one-minute windows of care figures per channel."
         ),
     )
