@@ -1,4 +1,4 @@
-"""Runs ``carepipe worker`` as a child process: for the demo, tests and benchmarks."""
+"""Runs ``carepipe`` commands as child processes: for the demo, tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -11,13 +11,55 @@ import urllib.request
 from pathlib import Path
 
 
-class WorkerProcess:
-    """A real worker process with its own environment; its output goes to ``log_path``."""
+class CarepipeProcess:
+    """``carepipe <command>`` with its own environment; its output goes to ``log_path``."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
+        self.command = command
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> CarepipeProcess:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pipeline.cli", self.command],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout_s: float = 30.0) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return None if self.proc is None else self.proc.returncode
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            return self.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return "(no log)"
+
+    def log_tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+class WorkerProcess(CarepipeProcess):
+    """A real ``carepipe worker``; :meth:`start` returns once its web server answers."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        super().__init__("worker", env, log_path)
 
     @property
     def web_url(self) -> str:
@@ -25,15 +67,7 @@ class WorkerProcess:
         return f"http://{host}:{self.env.get('CAREPIPE_WEB_PORT', '6066')}"
 
     def start(self, ready_timeout_s: float = 60.0) -> WorkerProcess:
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "worker"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        super().start()
         self._wait_ready(ready_timeout_s)
         return self
 
@@ -49,19 +83,3 @@ class WorkerProcess:
             except OSError:
                 time.sleep(0.3)
         raise RuntimeError(f"worker not ready after {timeout_s:.0f}s:\n{self.log_tail()}")
-
-    def stop(self, timeout_s: float = 30.0) -> int | None:
-        if self.proc is None or self.proc.poll() is not None:
-            return None if self.proc is None else self.proc.returncode
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            return self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            return self.proc.wait()
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except FileNotFoundError:
-            return "(no log)"

@@ -7,7 +7,6 @@ import base64
 import json
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,7 +26,7 @@ from pipeline.producer import producer, send_events
 from pipeline.sample import sample_events
 from pipeline.settings import Settings
 from pipeline.topics import HANDLES, NORMALIZED, PROFILES, VOICE
-from pipeline.workerproc import WorkerProcess
+from pipeline.workerproc import CarepipeProcess, WorkerProcess
 
 from .conftest import free_port
 
@@ -120,11 +119,7 @@ def test_every_dashboard_and_rule_query_answers_with_data(
            "CAREPIPE_WEBHOOKS_METRICS_PORT": str(webhooks_port),
            "TEST_WEBHOOK_SECRET": SECRET}  # fmt: skip
     worker = WorkerProcess(env, tmp_path / "worker.log").start()
-    with (tmp_path / "webhooks.log").open("wb") as log:
-        webhooks = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "webhooks"],
-            env=worker.env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    webhooks = CarepipeProcess("webhooks", env, tmp_path / "webhooks.log").start()
     prometheus, url = start_prometheus(tmp_path, int(env["CAREPIPE_WEB_PORT"]), webhooks_port)
     try:
         stream = list(sample_events(customers=40, events=400, seed=11, now=datetime.now(UTC)))
@@ -158,6 +153,5 @@ def test_every_dashboard_and_rule_query_answers_with_data(
     finally:
         prometheus.terminate()
         prometheus.wait(10)
-        webhooks.terminate()
-        webhooks.wait(30)
+        webhooks.stop()
         worker.stop()

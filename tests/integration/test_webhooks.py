@@ -11,10 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -34,6 +30,7 @@ from pipeline import admin
 from pipeline.outputs import OutputReader, OutputRecord
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
+from pipeline.workerproc import CarepipeProcess
 from tests.integration.conftest import free_port
 from tests.unit.sinks.alert_records import care_alert
 
@@ -189,44 +186,6 @@ ALERTS_SENT = [
 EXPECTED_IDS = {f"{a['alert_id']}.{a['version']}" for a in ALERTS_SENT}
 
 
-class WebhooksCommand:
-    """`carepipe webhooks` as a real child process; its output goes to ``log_path``."""
-
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        self.env = {**os.environ, **env}
-        self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> WebhooksCommand:
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "webhooks"],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        return self
-
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self, timeout_s: float = 30) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 def command_env(
     pipeline_env: dict[str, str], webhooks: Path, metrics_port: int | None = None
 ) -> dict[str, str]:
@@ -248,10 +207,10 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture
 def webhooks_process(
     pipeline_env: dict[str, str], settings: Settings, tmp_path: Path, receiver: Receiver
-) -> Iterator[tuple[WebhooksCommand, int]]:
+) -> Iterator[tuple[CarepipeProcess, int]]:
     metrics_port = free_port()
     env = command_env(pipeline_env, webhooks_file(tmp_path, receiver), metrics_port)
-    command = WebhooksCommand(env, tmp_path / "webhooks.log").start()
+    command = CarepipeProcess("webhooks", env, tmp_path / "webhooks.log").start()
     try:
         yield command, metrics_port
     finally:
@@ -284,7 +243,7 @@ def metric(port: int, endpoint: str, outcome: str) -> float:
 
 
 def test_every_alert_is_delivered_or_dead_lettered(
-    settings: Settings, receiver: Receiver, webhooks_process: tuple[WebhooksCommand, int]
+    settings: Settings, receiver: Receiver, webhooks_process: tuple[CarepipeProcess, int]
 ) -> None:
     command, metrics_port = webhooks_process
     sent = send_alerts(settings)
@@ -377,7 +336,9 @@ def test_a_stop_mid_retry_commits_nothing_and_the_restart_delivers_the_same_webh
     alerts_topic = settings.topic(ALERTS.name)
     group = settings.model_copy(update={"app_id": f"{settings.app_id}-webhooks"})
     (sent,) = send_alerts(settings, ALERTS_SENT[:1])
-    command = WebhooksCommand(command_env(pipeline_env, webhooks), tmp_path / "webhooks.log")
+    command = CarepipeProcess(
+        "webhooks", command_env(pipeline_env, webhooks), tmp_path / "webhooks.log"
+    )
     try:
         command.start()
         wait_for(lambda: len(receiver.to("recovering")) >= 1, command)
@@ -406,7 +367,7 @@ def test_a_stop_mid_retry_commits_nothing_and_the_restart_delivers_the_same_webh
 
 
 def wait_for(
-    condition: Callable[[], bool], command: WebhooksCommand, timeout_s: float = 60
+    condition: Callable[[], bool], command: CarepipeProcess, timeout_s: float = 60
 ) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
