@@ -1,4 +1,4 @@
-"""The normalize stage: one agent per raw channel topic, plus the social handle index.
+"""The normalize step and the agents that keep the CRM side: profiles and social handles.
 
 Agents only move records: decode with the registered codec, call the processors, send the
 result or dead-letter the original bytes. A Faust agent that raises acks its message and
@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 import faust
+from kafka.partitioner.default import murmur2
 
 from pipeline import codecs
 from pipeline.tables import Tables
@@ -37,37 +37,117 @@ ORIGIN_KEY = "carepipe.origin.key"
 UNEXPECTED = "PROCESSING_ERROR"
 
 
-def register(
-    app: faust.App,
-    topics: Topics,
-    tables: Tables,
-    normalizer: Normalizer,
-    metrics: PipelineMetrics,
-) -> None:
-    """Declares the normalize agents on ``app``."""
-    dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
+def customer_partition(customer_id: str, partitions: int) -> int:
+    """The partition of ``customer_id`` under Kafka's default partitioner (murmur2), which
+    the Java, kafka-python and aiokafka producers share."""
+    return (murmur2(customer_id.encode()) & 0x7FFFFFFF) % partitions
 
-    interaction_codec = codecs.get("Interaction")
 
-    async def emit(interaction: Interaction) -> None:
-        await topics.normalized.send(
-            key=interaction.customer_id.encode(),
-            value=interaction_codec.dumps(interaction.to_record()),
+class NormalizeStep:
+    """Turns one raw channel record into an :class:`Interaction` and sends it on.
+
+    The normalized record goes to ``interactions.normalized``; when the record sits on
+    another partition than its customer's, it also goes to ``interactions.rekeyed`` and
+    the step answers None: the customer's own partition scores it. Records that fail are
+    dead-lettered with their original bytes, and the step answers None too.
+    """
+
+    def __init__(
+        self,
+        app: faust.App,
+        topics: Topics,
+        normalizer: Normalizer,
+        metrics: PipelineMetrics,
+        partitions: int,
+    ) -> None:
+        self.app = app
+        self.topics = topics
+        self.metrics = metrics
+        self.partitions = partitions
+        self.dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
+        self.interaction_codec = codecs.get("Interaction")
+        self.normalized_topic = topics.normalized.get_topic_name()
+        self.rekeyed_topic = topics.rekeyed.get_topic_name()
+        self.channels: dict[str, tuple[str, codecs.AvroCodec, Normalize]] = {}
+        for channel, spec in RAW_CHANNELS.items():
+            name = topics.raw[channel].get_topic_name()
+            codec = codecs.get(spec.schema or "")
+            self.channels[name] = (channel, codec, normalizer.for_channel(channel))
+        self.by_handle = (codecs.get("SocialPost"), normalizer.social)
+
+    def channel_of(self, topic: str) -> str | None:
+        """The channel of a raw topic; None for any other topic."""
+        known = self.channels.get(topic)
+        return known[0] if known else None
+
+    async def raw(self, event: faust.EventT) -> Interaction | None:
+        """A record of a raw channel topic: normalized, or diverted, or dead-lettered."""
+        channel, codec, normalize = self.channels[event.message.topic]
+        return await self._normalize(event, codec, normalize, channel == "SOCIAL")
+
+    async def resolved_by_handle(self, event: faust.EventT) -> Interaction | None:
+        """A social post re-keyed by its handle, met here by the handle index."""
+        codec, normalize = self.by_handle
+        return await self._normalize(event, codec, normalize, divert=False)
+
+    async def _normalize(
+        self, event: faust.EventT, codec: codecs.AvroCodec, normalize: Normalize, divert: bool
+    ) -> Interaction | None:
+        source, key = _origin(event)
+        started = time.perf_counter()
+        try:
+            record = codec.loads(event.value)
+            if divert and not (record.get("customer_id") or "").strip():
+                await self._divert_to_handle(event, record, source)
+                return None
+            interaction = normalize(record, source, datetime.now(UTC))
+        except (AvroDecodeError, DeadLetter) as exc:
+            await self.dead_letters.send(key, event.value, exc, exc.reason, source)
+            return None
+        except Exception as exc:  # a bug must not stop the partition: keep the record
+            log.exception("normalize failed on %s[%d]@%d", *_position(source))
+            await self.dead_letters.send(key, event.value, exc, UNEXPECTED, source)
+            return None
+        self.metrics.normalized(interaction, time.perf_counter() - started)
+        customer_key = interaction.customer_id.encode()
+        value = self.interaction_codec.dumps(interaction.to_record())
+        # Straight to the producer: Faust flushes it before committing the offsets.
+        producer = self.app.producer
+        await producer.send(self.normalized_topic, customer_key, value, None, None, None)
+        owner = customer_partition(interaction.customer_id, self.partitions)
+        if owner != event.message.partition or event.message.topic not in self.channels:
+            await producer.send(self.rekeyed_topic, customer_key, value, owner, None, None)
+            return None
+        return interaction
+
+    async def _divert_to_handle(
+        self, event: faust.EventT, post: Mapping[str, object], source: Source
+    ) -> None:
+        """Sends a post without customer id to the partition of its handle, to be resolved."""
+        await self.topics.social_unresolved.send(
+            key=handle_key(str(post["platform"]), str(post["handle"])).encode(),
+            value=event.value,
+            headers=[
+                (ORIGIN_TOPIC, source.topic.encode()),
+                (ORIGIN_PARTITION, str(source.partition).encode()),
+                (ORIGIN_OFFSET, str(source.offset).encode()),
+                *([(ORIGIN_KEY, event.key)] if event.key is not None else []),
+            ],
         )
 
-    for channel, spec in RAW_CHANNELS.items():
-        codec = codecs.get(spec.schema or "")
-        normalize = normalizer.for_channel(channel)
-        divert = _divert_unresolved(topics) if channel == "SOCIAL" else None
-        app.agent(topics.raw[channel], name=f"normalize-{channel.lower()}")(
-            _normalize_agent(codec, normalize, emit, dead_letters, metrics, divert)
-        )
 
-    app.agent(topics.social_unresolved, name="normalize-social-by-handle")(
-        _normalize_agent(codecs.get("SocialPost"), normalizer.social, emit, dead_letters, metrics)
-    )
+Normalize = Callable[[Mapping[str, object], Source, datetime], Interaction]
 
+
+def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep) -> None:
+    """Declares the social-handle resolution and the CRM agents on ``app``."""
+    dead_letters = step.dead_letters
     profile_codec = codecs.get("CustomerProfile")
+
+    @app.agent(topics.social_unresolved, name="normalize-social-by-handle")
+    async def normalize_by_handle(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            await step.resolved_by_handle(event)
 
     @app.agent(topics.profiles, name="store-profiles")
     async def store_profiles(stream: faust.StreamT) -> None:
@@ -96,61 +176,6 @@ def register(
                 tables.handles.pop(key, None)
             else:
                 tables.handles[key] = event.value.decode()
-
-
-Normalize = Callable[[Mapping[str, Any], Source, datetime], Interaction]
-Divert = Callable[[faust.EventT, Mapping[str, Any], Source], Awaitable[bool]]
-
-
-def _normalize_agent(
-    codec: codecs.AvroCodec,
-    normalize: Normalize,
-    emit: Callable[[Interaction], Awaitable[None]],
-    dead_letters: KafkaDeadLetterSink,
-    metrics: PipelineMetrics,
-    divert: Divert | None = None,
-) -> Callable[[faust.StreamT], Awaitable[None]]:
-    async def agent(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            source, key = _origin(event)
-            started = time.perf_counter()
-            try:
-                record = codec.loads(event.value)
-                if divert is not None and await divert(event, record, source):
-                    continue
-                interaction = normalize(record, source, datetime.now(UTC))
-            except (AvroDecodeError, DeadLetter) as exc:
-                await dead_letters.send(key, event.value, exc, exc.reason, source)
-                continue
-            except Exception as exc:  # a bug must not stop the partition: keep the record
-                log.exception("normalize failed on %s[%d]@%d", *_position(source))
-                await dead_letters.send(key, event.value, exc, UNEXPECTED, source)
-                continue
-            await emit(interaction)
-            metrics.normalized(interaction, time.perf_counter() - started)
-
-    return agent
-
-
-def _divert_unresolved(topics: Topics) -> Divert:
-    """Sends a post without customer id to the partition of its handle, to be resolved there."""
-
-    async def divert(event: faust.EventT, post: Mapping[str, Any], source: Source) -> bool:
-        if (post.get("customer_id") or "").strip():
-            return False
-        await topics.social_unresolved.send(
-            key=handle_key(post["platform"], post["handle"]).encode(),
-            value=event.value,
-            headers=[
-                (ORIGIN_TOPIC, source.topic.encode()),
-                (ORIGIN_PARTITION, str(source.partition).encode()),
-                (ORIGIN_OFFSET, str(source.offset).encode()),
-                *([(ORIGIN_KEY, event.key)] if event.key is not None else []),
-            ],
-        )
-        return True
-
-    return divert
 
 
 def _origin(event: faust.EventT) -> tuple[Source, bytes | None]:

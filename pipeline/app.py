@@ -8,9 +8,10 @@ from datetime import timedelta
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
-from pipeline import agents, channel_metrics, codecs, scoring, tables, topics, views
+from pipeline import agents, care, channel_metrics, codecs, scoring, tables, topics, views
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
+from processors.channel_windows import PartialWindows
 from processors.normalize import NormalizeConfig, Normalizer
 from processors.rules import Rules
 from sinks.metrics import PipelineMetrics
@@ -61,14 +62,19 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         ),
         resolve_handle=agents.handle_resolver(declared_tables.handles),
     )
-    agents.register(app, declared_topics, declared_tables, normalizer, metrics)
-    scoring.register(
-        app, declared_topics, declared_tables, rules, metrics, settings.follow_up_check_seconds
+    normalize = agents.NormalizeStep(
+        app, declared_topics, normalizer, metrics, settings.topic_partitions
     )
+    partials = PartialWindows(window_ms=int(settings.metrics_window_seconds * 1000))
+    scorer = scoring.Scorer(declared_topics, declared_tables, rules, metrics, partials)
+    care.register(app, declared_topics, normalize, scorer, metrics)
+    agents.register(app, declared_topics, declared_tables, normalize)
+    scoring.register_follow_ups(app, declared_topics, scorer, settings.follow_up_check_seconds)
     channel_metrics.register(
         app,
         declared_topics,
         declared_tables,
+        partials,
         settings.metrics_window_seconds,
         settings.metrics_window_grace_seconds,
     )

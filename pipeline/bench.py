@@ -37,7 +37,15 @@ from pipeline.producer import SPECS
 from pipeline.sample import RawEvent
 from pipeline.settings import Settings, load_settings
 from pipeline.simulate import simulate
-from pipeline.topics import DLQ, METRIC_FACTS, NORMALIZED, RAW_CHANNELS, TopicSpec
+from pipeline.topics import (
+    CARE_INPUTS,
+    DLQ,
+    METRIC_FACTS,
+    NORMALIZED,
+    RAW_CHANNELS,
+    SOCIAL_UNRESOLVED,
+    TopicSpec,
+)
 from pipeline.workerproc import WorkerProcess
 
 console = Console(highlight=False)
@@ -214,11 +222,8 @@ async def _ceiling(
 
 def _pipeline(settings: Settings, total: int, advance: Callable[[int], None]) -> float:
     """Events/s from the worker's first output to its last, once its group has consumed
-    every input (raw channels, re-keyed social posts, normalized interactions)."""
-    from pipeline.topics import SOCIAL_UNRESOLVED
-
-    inputs = [settings.topic(spec.name) for spec in RAW_CHANNELS.values()]
-    inputs += [settings.topic(SOCIAL_UNRESOLVED.name), settings.topic(NORMALIZED.name)]
+    every input (raw channels, re-keyed interactions, social posts by handle)."""
+    inputs = [settings.topic(spec.name) for spec in (*CARE_INPUTS, SOCIAL_UNRESOLVED)]
     deadline = time.monotonic() + 1800
     done = 0
     while time.monotonic() < deadline:

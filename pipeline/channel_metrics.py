@@ -1,9 +1,13 @@
 """Windowed care figures per channel to ``care.metrics``, for consumers without Prometheus.
 
-Facts arrive on ``care.metrics.facts`` keyed by channel, so one worker owns each channel's
-windows. A timer ticks every channel this worker owns, so quiet channels close their
-windows too; the tick goes through the topic so that the table is only written in the
-partition that owns it.
+Each worker adds its scored interactions to partial windows in memory and flushes them
+about every second to ``care.metrics.facts``, keyed by channel, so one worker owns each
+channel's windows and merges the partials of every worker. A timer ticks every channel
+this worker owns, so quiet channels close their windows too; the tick goes through the
+topic so that the table is only written in the partition that owns it.
+
+A worker that dies loses the partials it has not flushed yet (up to one flush interval);
+the interactions behind them are not scored again, so those windows count them short.
 """
 
 from __future__ import annotations
@@ -16,19 +20,30 @@ import faust
 
 from pipeline.tables import Tables
 from pipeline.topics import Topics
-from processors.channel_windows import ChannelWindows, MetricFact
+from processors.channel_windows import ChannelWindows, PartialWindows, WindowDelta
 
 log = logging.getLogger(__name__)
 
 TICK = {"tick": True}
 CHANNELS = ("VOICE", "EMAIL", "CHAT", "SOCIAL")
+FLUSH_EVERY_S = 1.0
 
 
 def register(
-    app: faust.App, topics: Topics, tables: Tables, window_s: float, grace_s: float
+    app: faust.App,
+    topics: Topics,
+    tables: Tables,
+    partials: PartialWindows,
+    window_s: float,
+    grace_s: float,
 ) -> None:
     windows_table = tables.channel_windows
     window_ms, grace_ms = int(window_s * 1000), int(grace_s * 1000)
+
+    @app.timer(FLUSH_EVERY_S, name="flush-channel-windows")
+    async def flush() -> None:
+        for delta in partials.drain():
+            await topics.metric_facts.send(key=delta.window.channel.encode(), value=delta.to_dict())
 
     @app.agent(topics.metric_facts, name="aggregate-channel-metrics")
     async def aggregate(stream: faust.StreamT) -> None:
@@ -36,7 +51,7 @@ def register(
             channel = event.key.decode() if event.key else ""
             value: dict[str, Any] = event.value or {}
             if channel not in CHANNELS:
-                log.warning("ignored a metric fact for unknown channel %r", channel[:20])
+                log.warning("ignored a metric delta for unknown channel %r", channel[:20])
                 continue
             stored = windows_table.get(channel)
             book = (
@@ -46,7 +61,11 @@ def register(
             )
             now_ms = int(time.time() * 1000)
             if not value.get("tick"):
-                book.add(MetricFact(**value), now_ms)
+                try:
+                    book.merge(WindowDelta.from_dict(value), now_ms)
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("ignored a malformed metric delta for %s: %s", channel, exc)
+                    continue
             for window in book.complete(now_ms, grace_ms):
                 await topics.metrics.send(key=channel.encode(), value=window.to_record())
             windows_table[channel] = book.to_dict()

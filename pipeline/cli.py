@@ -44,7 +44,12 @@ def worker() -> None:
     import faust
 
     app = build_app(settings, rules)
-    faust.Worker(app, loglevel=settings.log_level).execute_from_commandline()
+    worker = faust.Worker(app, loglevel=settings.log_level)
+    # Faust's start-up spinner lowers the root logger to DEBUG at levels warning and above,
+    # so that every debug call of every library builds a log record: a large share of
+    # the CPU under load. The worker runs under supervisors, not on a terminal.
+    worker.spinner = None
+    worker.execute_from_commandline()
 
 
 @main.command(short_help="Deliver care alerts to webhooks (CAREPIPE_WEBHOOKS_FILE).")

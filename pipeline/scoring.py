@@ -1,32 +1,27 @@
-"""The enrich+score stage: customer history, risk and care alerts, as Faust agents.
+"""The enrich+score step: customer history, risk and care alerts, plus the follow-ups.
 
-One agent reads ``interactions.normalized`` (keyed by customer id), so each customer's
-interactions meet the one worker that owns that customer's history. A timer finds the
-follow-ups that are due in this worker's partitions and sends a tick through
-``care.followups``, whose agent decides in the owning partition.
+The care agent (pipeline/care.py) calls :class:`Scorer` in the partition that owns the
+customer's history. A timer finds the follow-ups that are due in this worker's partitions
+and sends a tick through ``care.followups``, whose agent decides in the owning partition.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
 from datetime import UTC, datetime
 
 import faust
 
-from pipeline import codecs
 from pipeline.tables import Tables
 from pipeline.topics import Topics
 from processors.alerts import CareAlert, due_follow_ups, follow_up
 from processors.care import process_interaction
-from processors.channel_windows import MetricFact
+from processors.channel_windows import MetricFact, PartialWindows
 from processors.history import CustomerHistory, ms
-from processors.interaction import Interaction, Source
+from processors.interaction import Interaction
 from processors.profile import CustomerProfile
 from processors.rules import Rules
-from schemas import AvroDecodeError
-from sinks.deadletter import KafkaDeadLetterSink
 from sinks.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -34,30 +29,53 @@ log = logging.getLogger(__name__)
 STAGE = "score"
 
 
-def register(
-    app: faust.App,
-    topics: Topics,
-    tables: Tables,
-    rules: Rules,
-    metrics: PipelineMetrics,
-    follow_up_every_s: float,
-) -> None:
-    """Declares the scoring agents and the follow-up timer on ``app``."""
-    dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
-    interaction_codec = codecs.get("Interaction")
-    histories, profiles = tables.histories, tables.profiles
+class Scorer:
+    """Scores interactions against their customer's history and sends the alerts.
 
-    def load(customer_id: str) -> tuple[CustomerHistory | None, CustomerProfile | None]:
-        stored, profile = histories.get(customer_id), profiles.get(customer_id)
+    What each scored interaction adds to its channel's one-minute window goes into
+    ``windows``, which a timer flushes (pipeline/channel_metrics.py).
+    """
+
+    def __init__(
+        self,
+        topics: Topics,
+        tables: Tables,
+        rules: Rules,
+        metrics: PipelineMetrics,
+        windows: PartialWindows,
+    ) -> None:
+        self.topics = topics
+        self.histories = tables.histories
+        self.profiles = tables.profiles
+        self.rules = rules
+        self.metrics = metrics
+        self.windows = windows
+
+    def load(self, customer_id: str) -> tuple[CustomerHistory | None, CustomerProfile | None]:
+        stored, profile = self.histories.get(customer_id), self.profiles.get(customer_id)
         return (
             CustomerHistory.from_dict(stored) if stored else None,
             CustomerProfile.from_dict(profile) if profile else None,
         )
 
-    async def send(alerts: list[CareAlert]) -> None:
+    async def score(self, interaction: Interaction) -> None:
+        """Updates the history of the interaction's customer and sends what it decides."""
+        started = time.perf_counter()
+        history, profile = self.load(interaction.customer_id)
+        outcome = process_interaction(history, interaction, profile, self.rules, datetime.now(UTC))
+        if outcome.duplicate or outcome.risk is None:
+            return
+        self.histories[interaction.customer_id] = outcome.history.to_dict()
+        await self.send(outcome.alerts)
+        self.windows.add(metric_fact(interaction, outcome.first_contact, outcome.alerts))
+        self.metrics.scored(
+            interaction, outcome.risk, outcome.first_contact, time.perf_counter() - started
+        )
+
+    async def send(self, alerts: list[CareAlert]) -> None:
         for alert in alerts:
-            await topics.alerts.send(key=alert.customer_id.encode(), value=alert.to_record())
-            metrics.alerted(alert)
+            await self.topics.alerts.send(key=alert.customer_id.encode(), value=alert.to_record())
+            self.metrics.alerted(alert)
             log.info(
                 "alert %s %s v%d %s",
                 alert.alert_type,
@@ -66,34 +84,12 @@ def register(
                 alert.alert_id,
             )
 
-    @app.agent(topics.normalized, name="score")
-    async def score(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            message = event.message
-            source = Source(message.topic, message.partition, message.offset)
-            started = time.perf_counter()
-            try:
-                interaction = Interaction.from_record(interaction_codec.loads(event.value))
-                history, profile = load(interaction.customer_id)
-                outcome = process_interaction(
-                    history, interaction, profile, rules, datetime.now(UTC)
-                )
-            except AvroDecodeError as exc:
-                await dead_letters.send(event.key, event.value, exc, exc.reason, source)
-                continue
-            except Exception as exc:  # a bug must not stop the partition: keep the record
-                log.exception("scoring failed on %s[%d]@%d", *source.__dict__.values())
-                await dead_letters.send(event.key, event.value, exc, "PROCESSING_ERROR", source)
-                continue
-            if outcome.duplicate or outcome.risk is None:
-                continue
-            histories[interaction.customer_id] = outcome.history.to_dict()
-            await send(outcome.alerts)
-            fact = metric_fact(interaction, outcome.first_contact, outcome.alerts)
-            await topics.metric_facts.send(key=interaction.channel.encode(), value=asdict(fact))
-            metrics.scored(
-                interaction, outcome.risk, outcome.first_contact, time.perf_counter() - started
-            )
+
+def register_follow_ups(
+    app: faust.App, topics: Topics, scorer: Scorer, follow_up_every_s: float
+) -> None:
+    """Declares the follow-up timer and the agent that sends the follow-ups due."""
+    histories, rules = scorer.histories, scorer.rules
 
     @app.timer(follow_up_every_s, name="find-due-follow-ups")
     async def find_due_follow_ups() -> None:
@@ -107,7 +103,7 @@ def register(
     async def send_follow_ups(stream: faust.StreamT) -> None:
         async for event in stream.events():
             customer_id = event.key.decode() if event.key else ""
-            history, profile = load(customer_id)
+            history, profile = scorer.load(customer_id)
             if history is None:
                 continue
             now = datetime.now(UTC)
@@ -119,7 +115,7 @@ def register(
             ]
             if alerts:
                 histories[customer_id] = history.to_dict()
-                await send(alerts)
+                await scorer.send(alerts)
 
 
 def metric_fact(

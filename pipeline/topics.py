@@ -35,13 +35,18 @@ HANDLES = TopicSpec("customers.handles", None, {"cleanup.policy": "compact"})
 # meets the partition of the handle index that can resolve it.
 SOCIAL_UNRESOLVED = TopicSpec("interactions.social.unresolved", "SocialPost")
 NORMALIZED = TopicSpec("interactions.normalized", "Interaction")
+# Internal: normalized interactions that landed on a partition other than their customer's
+# (a producer with another key or partitioner, a post resolved by its handle), re-keyed by
+# customer id so that they are scored where the customer's history lives.
+REKEYED = TopicSpec("interactions.rekeyed", "Interaction", {"retention.ms": str(DAY_MS)})
 # Dead letters keep their original bytes, whatever they are: no schema.
 DLQ = TopicSpec("interactions.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 ALERTS = TopicSpec("care.alerts", "CareAlert")
 # Internal: "check this customer's follow-ups" ticks, keyed by customer id, so that the
 # timer's work runs in the partition that owns the customer's history.
 FOLLOW_UPS = TopicSpec("care.followups", None, {"retention.ms": str(DAY_MS)})
-# Internal: one fact per scored interaction, keyed by channel, for the windowed metrics.
+# Internal: each worker's partial one-minute windows, keyed by channel, for the windowed
+# metrics: flushed about every second, merged by the worker that owns the channel.
 METRIC_FACTS = TopicSpec("care.metrics.facts", None, {"retention.ms": str(DAY_MS)})
 ALERTS_DLQ = TopicSpec("care.alerts.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 METRICS = TopicSpec("care.metrics", "ChannelMetrics")
@@ -55,6 +60,7 @@ TOPICS = (
     HANDLES,
     SOCIAL_UNRESOLVED,
     NORMALIZED,
+    REKEYED,
     DLQ,
     ALERTS,
     FOLLOW_UPS,
@@ -63,6 +69,8 @@ TOPICS = (
     METRICS,
 )
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
+# What the care agent reads: every raw channel, plus the re-keyed interactions.
+CARE_INPUTS = (*RAW_CHANNELS.values(), REKEYED)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,9 @@ class Topics:
     does not decode can be dead-lettered untouched."""
 
     raw: dict[str, faust.TopicT]
+    # One Faust topic over the raw channels and interactions.rekeyed: the care agent's input.
+    care_inputs: faust.TopicT
+    rekeyed: faust.TopicT
     profiles: faust.TopicT
     handles: faust.TopicT
     social_unresolved: faust.TopicT
@@ -95,10 +106,17 @@ def declare(app: faust.App, settings: Settings) -> Topics:
 
     return Topics(
         raw={channel: topic(spec, "raw") for channel, spec in RAW_CHANNELS.items()},
+        care_inputs=app.topic(
+            *(settings.topic(spec.name) for spec in CARE_INPUTS),
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=settings.topic_partitions,
+            replicas=settings.topic_replication,
+        ),
+        rekeyed=topic(REKEYED, "raw"),
         profiles=topic(PROFILES, "raw"),
         handles=topic(HANDLES, "raw"),
         social_unresolved=topic(SOCIAL_UNRESOLVED, "raw"),
-        # Read as bytes too: the scoring stage dead-letters what it cannot decode.
         normalized=topic(NORMALIZED, "raw"),
         dlq=topic(DLQ, "raw"),
         alerts=topic(ALERTS, f"avro-{ALERTS.schema}"),

@@ -21,7 +21,7 @@ from pipeline.outputs import OutputReader, OutputRecord, decode
 from pipeline.producer import send_events
 from pipeline.sample import RawEvent
 from pipeline.settings import Settings
-from pipeline.topics import ALERTS, HANDLES, NORMALIZED, PROFILES
+from pipeline.topics import ALERTS, CARE_INPUTS, HANDLES, NORMALIZED, PROFILES
 from pipeline.workerproc import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -260,7 +260,8 @@ def test_journey_raises_escalates_recovers_and_follows_up(
         normalized = OutputReader(settings, [settings.topic(NORMALIZED.name)])
         send_events(settings, journey() + resolution())
         assert len(normalized.read_until(lambda got: len(got) >= 8, timeout_s=60)) == 8
-        assert admin.wait_caught_up(settings, [settings.topic(NORMALIZED.name)], 60) == 0
+        inputs = [settings.topic(spec.name) for spec in CARE_INPUTS]
+        assert admin.wait_caught_up(settings, inputs, 60) == 0
         replayed = alerts_of(reader.read_until(lambda got: False, timeout_s=5))
         # At least once: a record may come again after a crash, but never as a new alert
         # or a new version (consumers deduplicate on alert_id and version).

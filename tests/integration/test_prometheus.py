@@ -25,7 +25,7 @@ from pipeline import admin
 from pipeline.producer import producer, send_events
 from pipeline.sample import sample_events
 from pipeline.settings import Settings
-from pipeline.topics import HANDLES, NORMALIZED, PROFILES, VOICE
+from pipeline.topics import CARE_INPUTS, HANDLES, PROFILES, VOICE
 from pipeline.workerproc import CarepipeProcess, WorkerProcess
 
 from .conftest import free_port
@@ -132,7 +132,8 @@ def test_every_dashboard_and_rule_query_answers_with_data(
         client.send(settings.topic(VOICE.name), key=b"C1000", value=b"\x00not avro")
         client.flush()
         client.close()
-        assert admin.wait_caught_up(settings, [settings.topic(NORMALIZED.name)], 90) == 0
+        inputs = [settings.topic(spec.name) for spec in CARE_INPUTS]
+        assert admin.wait_caught_up(settings, inputs, 90) == 0
         time.sleep(10)  # several scrapes and rule evaluations after the burst
 
         answers = {title: query(url, expr) for title, expr in dashboard_queries(
