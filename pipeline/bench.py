@@ -40,13 +40,12 @@ from pipeline.simulate import simulate
 from pipeline.topics import (
     CARE_INPUTS,
     DLQ,
-    METRIC_FACTS,
     NORMALIZED,
     RAW_CHANNELS,
     SOCIAL_UNRESOLVED,
     TopicSpec,
 )
-from pipeline.workerproc import WorkerProcess
+from pipeline.workerproc import WorkerProcess, free_port
 
 console = Console(highlight=False)
 CEILING_SINK = TopicSpec("bench.ceiling", None)
@@ -92,6 +91,7 @@ def run_bench(
         "CAREPIPE_TOPIC_PREFIX": f"bench{run}.",
         "CAREPIPE_APP_ID": f"care-pipeline-bench{run}",
         "CAREPIPE_LOG_LEVEL": "warning",
+        "CAREPIPE_WEB_PORT": str(free_port()),
     }
     env = {k: v for k, v in env.items() if k not in os.environ}
     settings = load_settings({**os.environ, **env})
@@ -104,7 +104,10 @@ def run_bench(
 
     with Progress(console=console) as progress:
         started = time.monotonic()
-        stream = simulated(events, customers, seed=42)
+        # One population: its profiles and first events are pre-loaded, the events that
+        # follow them are offered live for the latency, so none of those is a replay.
+        simulation = simulated(events + int(rate * latency_seconds), customers, seed=42)
+        stream, live = simulation[: customers + events], simulation[customers + events :]
         task = progress.add_task("pre-loading events", total=len(stream))
         _produce(settings, stream, lambda n: progress.advance(task, n))
         report.preload_seconds = round(time.monotonic() - started, 1)
@@ -126,7 +129,7 @@ def run_bench(
             report.worker_rss_mb_after_preload = _rss_mb(worker, "VmRSS")
             task = progress.add_task(f"latency at {rate:.0f} events/s", total=None)
             report.latency_offered_per_s = rate
-            latencies = _latency(settings, customers, rate, latency_seconds)
+            latencies = _latency(settings, live, rate)
             report.latency_events = len(latencies)
             report.latency_ms = _percentiles(latencies)
             report.worker_rss_mb_at_end = _rss_mb(worker, "VmRSS")
@@ -237,7 +240,9 @@ def _pipeline(settings: Settings, total: int, advance: Callable[[int], None]) ->
         if lag == 0:
             break
         time.sleep(0.5)
-    outputs = [settings.topic(t.name) for t in (NORMALIZED, METRIC_FACTS, DLQ)]
+    # The first record out (normalized or dead-lettered) to the last history written.
+    outputs = [settings.topic(t.name) for t in (NORMALIZED, DLQ)]
+    outputs.append(f"{settings.app_id}-customer-histories-changelog")
     first_ms, last_ms = _timestamp_range(settings, outputs)
     if last_ms <= first_ms:
         return 0.0
@@ -255,20 +260,15 @@ def _timestamp_range(settings: Settings, topics: list[str]) -> tuple[int, int]:
     while any(reader.position(tp) < ends[tp] for tp in partitions):
         for records in reader.poll(timeout_ms=1000, max_records=50_000).values():
             for record in records:
-                if record.value and b"tick" in record.value[:12]:  # timers, not events
-                    continue
                 first = min(first, record.timestamp)
                 last = max(last, record.timestamp)
     reader.close()
     return first, last
 
 
-def _latency(settings: Settings, customers: int, rate: float, seconds: float) -> list[float]:
+def _latency(settings: Settings, live: list[RawEvent], rate: float) -> list[float]:
     """Milliseconds from each produce (acknowledged) to its normalized record's timestamp."""
-    # The same population (seed) as the pre-loaded events, so its profiles are known.
-    stream = [
-        e for e in simulated(int(rate * seconds), customers, seed=42) if e.channel in RAW_CHANNELS
-    ]
+    stream = [e for e in live if e.channel in RAW_CHANNELS]
     sent: dict[tuple[str, int, int], float] = {}
     lock = threading.Lock()
     client = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks=1, linger_ms=0)
@@ -304,8 +304,15 @@ def _latency(settings: Settings, customers: int, rate: float, seconds: float) ->
     codec = schemas.codec("Interaction")
     latencies: list[float] = []
     deadline = time.monotonic() + 120
+    # Rejected and diverted events have no normalized record here: stop once quiet.
+    quiet_since = time.monotonic()
     while len(latencies) < len(stream) and time.monotonic() < deadline:
-        for records in reader.poll(timeout_ms=1000).values():
+        polled = reader.poll(timeout_ms=1000)
+        if polled:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 10:
+            break
+        for records in polled.values():
             for record in records:
                 interaction = codec.decode(record.value)
                 key = (interaction["source_topic"], interaction["source_partition"],

@@ -1,8 +1,9 @@
 """Windowed care figures per channel to ``care.metrics``, for consumers without Prometheus.
 
 Each worker adds its scored interactions to partial windows in memory and flushes them
-about every second to ``care.metrics.facts``, keyed by channel, so one worker owns each
-channel's windows and merges the partials of every worker. A timer ticks every channel
+about every second to ``care.metrics.facts``: one message per channel holding that
+channel's partial windows (``{"deltas": [...]}``), keyed by channel, so one worker owns
+each channel's windows and merges the partials of every worker. A timer ticks every channel
 this worker owns, so quiet channels close their windows too; the tick goes through the
 topic so that the table is only written in the partition that owns it.
 
@@ -42,8 +43,11 @@ def register(
 
     @app.timer(FLUSH_EVERY_S, name="flush-channel-windows")
     async def flush() -> None:
+        by_channel: dict[str, list[dict[str, Any]]] = {}
         for delta in partials.drain():
-            await topics.metric_facts.send(key=delta.window.channel.encode(), value=delta.to_dict())
+            by_channel.setdefault(delta.window.channel, []).append(delta.to_dict())
+        for channel, deltas in by_channel.items():
+            await topics.metric_facts.send(key=channel.encode(), value={"deltas": deltas})
 
     @app.agent(topics.metric_facts, name="aggregate-channel-metrics")
     async def aggregate(stream: faust.StreamT) -> None:
@@ -60,12 +64,11 @@ def register(
                 else ChannelWindows(channel, window_ms=window_ms)
             )
             now_ms = int(time.time() * 1000)
-            if not value.get("tick"):
+            for delta in value.get("deltas") or ():
                 try:
-                    book.merge(WindowDelta.from_dict(value), now_ms)
+                    book.merge(WindowDelta.from_dict(delta), now_ms)
                 except (KeyError, TypeError, ValueError) as exc:
                     log.warning("ignored a malformed metric delta for %s: %s", channel, exc)
-                    continue
             for window in book.complete(now_ms, grace_ms):
                 await topics.metrics.send(key=channel.encode(), value=window.to_record())
             windows_table[channel] = book.to_dict()

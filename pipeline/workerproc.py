@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -67,6 +69,11 @@ class WorkerProcess(CarepipeProcess):
         return f"http://{host}:{self.env.get('CAREPIPE_WEB_PORT', '6066')}"
 
     def start(self, ready_timeout_s: float = 60.0) -> WorkerProcess:
+        if _answers(self.web_url):  # another process would pass for this worker
+            raise RuntimeError(
+                f"{self.web_url} already answers: another process holds the worker's port "
+                "(CAREPIPE_WEB_PORT)"
+            )
         super().start()
         self._wait_ready(ready_timeout_s)
         return self
@@ -77,9 +84,24 @@ class WorkerProcess(CarepipeProcess):
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.web_url + "/", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.3)
+            if _answers(self.web_url):
+                return
+            time.sleep(0.3)
         raise RuntimeError(f"worker not ready after {timeout_s:.0f}s:\n{self.log_tail()}")
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/", timeout=1):
+            return True
+    except urllib.error.HTTPError:  # an answer all the same
+        return True
+    except OSError:
+        return False
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
