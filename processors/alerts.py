@@ -165,7 +165,6 @@ class _Context:
 def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
     h, rules, i = c.history, c.rules, c.interaction
     current = h.open_alerts.get("AT_RISK")
-    summary = "; ".join(r.explanation for r in risk.reasons[:3])
     if current is None:
         if risk.score < rules.alerting.at_risk_threshold or _cooling_down(h, "AT_RISK", at, rules):
             return None
@@ -181,7 +180,7 @@ def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
             i.case_id,
         )
         h.open_alerts["AT_RISK"] = opened
-        return c.alert(opened, "OPEN", risk.reasons, f"risk {risk.score:.0f}/100: {summary}")
+        return c.alert(opened, "OPEN", risk.reasons, f"risk {risk.score:.0f}/100: {_summary(risk)}")
     if severity_rank(risk.severity) > severity_rank(current.severity):
         current.severity, current.score, current.updated_at = risk.severity, risk.score, at
         current.version += 1
@@ -189,7 +188,7 @@ def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
             current,
             "ESCALATED",
             risk.reasons,
-            f"risk rose to {risk.score:.0f}/100: {summary}",
+            f"risk rose to {risk.score:.0f}/100: {_summary(risk)}",
         )
     if risk.score < rules.alerting.recover_below:
         del h.open_alerts["AT_RISK"]
@@ -205,6 +204,11 @@ def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
         )
     current.score = risk.score
     return None
+
+
+def _summary(risk: RiskAssessment) -> str:
+    """The explanations of the three leading reasons."""
+    return "; ".join(r.explanation for r in risk.reasons[:3])
 
 
 def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
@@ -346,7 +350,9 @@ def _expire_open_alerts(h: CustomerHistory, at: int, rules: Rules) -> None:
     """Public-post alerts close on their own once their cooldown has passed quietly."""
     for alert_type in ("PUBLIC_COMPLAINT", "PRAISE"):
         current = h.open_alerts.get(alert_type)
+        if current is None:
+            continue
         cooldown_ms = rules.cooldown(alert_type).total_seconds() * 1000
-        if current is not None and at - current.updated_at >= cooldown_ms:
+        if at - current.updated_at >= cooldown_ms:
             del h.open_alerts[alert_type]
             h.closed_alerts_at[alert_type] = current.updated_at

@@ -8,7 +8,9 @@ state per customer stays bounded. Times are epoch milliseconds, so the state is 
 from __future__ import annotations
 
 import bisect
-from dataclasses import asdict, dataclass, field
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +43,14 @@ class Contact:
     case_id: str | None
     outcome: str
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "channel": self.channel,
+            "case_id": self.case_id,
+            "outcome": self.outcome,
+        }
+
 
 @dataclass
 class CaseState:
@@ -58,11 +68,25 @@ class CaseState:
     def open(self) -> bool:
         return self.resolved_at is None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case_id": self.case_id,
+            "opened_at": self.opened_at,
+            "last_contact_at": self.last_contact_at,
+            "contacts": self.contacts,
+            "channels": list(self.channels),
+            "escalations": self.escalations,
+            "resolved_at": self.resolved_at,
+        }
+
 
 @dataclass
 class SurveyAnswer:
     value: int
     at: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "at": self.at}
 
 
 @dataclass
@@ -72,11 +96,22 @@ class PublicPost:
     follower_count: int
     interaction_id: str
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "sentiment": self.sentiment,
+            "follower_count": self.follower_count,
+            "interaction_id": self.interaction_id,
+        }
+
 
 @dataclass
 class ChurnTalk:
     at: int
     category: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": self.at, "category": self.category}
 
 
 @dataclass
@@ -92,6 +127,19 @@ class OpenAlert:
     updated_at: int
     interaction_id: str
     case_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alert_id": self.alert_id,
+            "alert_type": self.alert_type,
+            "severity": self.severity,
+            "version": self.version,
+            "score": self.score,
+            "opened_at": self.opened_at,
+            "updated_at": self.updated_at,
+            "interaction_id": self.interaction_id,
+            "case_id": self.case_id,
+        }
 
 
 @dataclass
@@ -152,7 +200,32 @@ class CustomerHistory:
     # Serialization ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON form: what ``dataclasses.asdict`` gives, with no state shared."""
+        return {
+            "customer_id": self.customer_id,
+            "watermark": self.watermark,
+            "contacts_by_day": {
+                day: dict(by_channel) for day, by_channel in self.contacts_by_day.items()
+            },
+            "abandoned_by_day": dict(self.abandoned_by_day),
+            "long_waits_by_day": dict(self.long_waits_by_day),
+            "timeline": [contact.to_dict() for contact in self.timeline],
+            "cases": {case_id: case.to_dict() for case_id, case in self.cases.items()},
+            "sentiment_recent": self.sentiment_recent,
+            "sentiment_baseline": self.sentiment_baseline,
+            "sentiment_count": self.sentiment_count,
+            "csat": None if self.csat is None else self.csat.to_dict(),
+            "nps": None if self.nps is None else self.nps.to_dict(),
+            "ces": None if self.ces is None else self.ces.to_dict(),
+            "public_posts": [post.to_dict() for post in self.public_posts],
+            "churn_talk": None if self.churn_talk is None else self.churn_talk.to_dict(),
+            "last_resolved_at": self.last_resolved_at,
+            "seen": list(self.seen),
+            "open_alerts": {kind: alert.to_dict() for kind, alert in self.open_alerts.items()},
+            "closed_alerts_at": dict(self.closed_alerts_at),
+            "follow_ups_due": dict(self.follow_ups_due),
+            "last_score": self.last_score,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CustomerHistory:
@@ -171,13 +244,25 @@ class CustomerHistory:
         return cls(**values)
 
 
-def detect_churn_talk(text: str, phrases: dict[str, tuple[str, ...]]) -> str | None:
+def detect_churn_talk(text: str, phrases: Mapping[str, Iterable[str]]) -> str | None:
     """The first churn-intent category whose phrase occurs in ``text`` (case-insensitive)."""
     folded = " ".join(text.casefold().replace("’", "'").split())
-    for category, options in phrases.items():
-        if any(phrase.casefold() in folded for phrase in options):
-            return category
+    key = tuple((category, tuple(options)) for category, options in phrases.items())
+    for category, options in _casefolded(key):
+        for phrase in options:
+            if phrase in folded:
+                return category
     return None
+
+
+@functools.lru_cache(maxsize=16)
+def _casefolded(
+    phrases: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The phrase lists, case-folded once per distinct set of rules."""
+    return tuple(
+        (category, tuple(phrase.casefold() for phrase in options)) for category, options in phrases
+    )
 
 
 def update_history(

@@ -6,7 +6,7 @@ Avro record dicts the codec reads and writes.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,14 @@ class Survey:
     nps: int | None = None
     ces: int | None = None
     answered_at: datetime | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "csat": self.csat,
+            "nps": self.nps,
+            "ces": self.ces,
+            "answered_at": self.answered_at,
+        }
 
     @property
     def nps_group(self) -> str | None:
@@ -42,6 +50,17 @@ class SocialContext:
     follower_count: int
     in_reply_to: str | None = None
     handle_resolved: bool = False
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "handle": self.handle,
+            "post_id": self.post_id,
+            "is_public": self.is_public,
+            "follower_count": self.follower_count,
+            "in_reply_to": self.in_reply_to,
+            "handle_resolved": self.handle_resolved,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,12 +104,36 @@ class Interaction:
 
     def to_record(self) -> dict[str, Any]:
         """The Avro record of schemas/Interaction.avsc."""
-        record = asdict(self)
-        source = record.pop("source")
-        record["source_topic"] = source["topic"]
-        record["source_partition"] = source["partition"]
-        record["source_offset"] = source["offset"]
-        return record
+        survey, social = self.survey, self.social
+        return {
+            "interaction_id": self.interaction_id,
+            "customer_id": self.customer_id,
+            "channel": self.channel,
+            "occurred_at": self.occurred_at,
+            "normalized_at": self.normalized_at,
+            "direction": self.direction,
+            "ended_at": self.ended_at,
+            "case_id": self.case_id,
+            "thread_id": self.thread_id,
+            "agent_id": self.agent_id,
+            "outcome": self.outcome,
+            "text": self.text,
+            "text_truncated": self.text_truncated,
+            "pii_redactions": self.pii_redactions,
+            "sentiment": self.sentiment,
+            "sentiment_source": self.sentiment_source,
+            "queue_wait_seconds": self.queue_wait_seconds,
+            "handle_seconds": self.handle_seconds,
+            "hold_seconds": self.hold_seconds,
+            "transfers": self.transfers,
+            "bot_only": self.bot_only,
+            "message_count": self.message_count,
+            "survey": None if survey is None else survey.to_record(),
+            "social": None if social is None else social.to_record(),
+            "source_topic": self.source.topic,
+            "source_partition": self.source.partition,
+            "source_offset": self.source.offset,
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Interaction:

@@ -48,6 +48,7 @@ _CARD_RUN_RE = re.compile(
     re.VERBOSE | re.ASCII,
 )
 _CARD_SEP_RE = re.compile(r"([ \-])")
+_ASCII_DIGIT_RE = re.compile(r"[0-9]")
 
 _PHONE_RE = re.compile(
     r"""
@@ -148,11 +149,12 @@ def redact(text: str) -> Redaction:
     Cards are handled before phones, so a Luhn-valid card number is never counted as a phone.
     A digit run that fails the Luhn check is left alone unless it matches a phone pattern.
     """
-    emails = 0
+    emails = cards = phones = 0
     if "@" in text:
         text, emails = _EMAIL_RE.subn(_EMAIL_TOKEN, text)
-    text, cards = _redact_cards(text)
-    text, phones = _PHONE_RE.subn(_PHONE_TOKEN, text)
+    if _ASCII_DIGIT_RE.search(text):  # cards and phones are made of ASCII digits
+        text, cards = _redact_cards(text)
+        text, phones = _PHONE_RE.subn(_PHONE_TOKEN, text)
     return Redaction(
         text=text,
         counts=MappingProxyType({EMAIL: emails, PHONE: phones, CARD: cards}),

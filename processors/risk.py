@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from processors.history import DAY_MS, CustomerHistory
+from processors.history import DAY_MS, CaseState, CustomerHistory
 from processors.interaction import Interaction
 from processors.profile import CustomerProfile
 from processors.rules import Rules
@@ -117,13 +117,14 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
         when = "in this contact" if talk.at == _ms(i.occurred_at) else f"{days} day(s) ago"
         yield reason("CHURN_INTENT", 1, f"{CHURN_WORDS.get(talk.category, talk.category)} {when}")
 
+    open_cases = h.open_cases()
     window = t.repeat_window_days
-    repeats, repeat_text = _repeats(h, window)
+    repeats, repeat_text = _repeats(h, window, open_cases)
     if repeats:
         units = min(repeats, w.REPEAT_CONTACT.cap)
         yield reason("REPEAT_CONTACT", units, repeat_text)
 
-    escalations = sum(case.escalations for case in h.open_cases())
+    escalations = sum(case.escalations for case in open_cases)
     if escalations:
         yield reason(
             "ESCALATION",
@@ -174,7 +175,6 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
             f"{loudest[0].follower_count:,} followers",
         )
 
-    open_cases = h.open_cases()
     if open_cases:
         oldest = min(open_cases, key=lambda c: c.opened_at)
         age_days = (now - oldest.opened_at) // DAY_MS
@@ -185,11 +185,11 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
             )
 
 
-def _repeats(h: CustomerHistory, window_days: int) -> tuple[int, str]:
+def _repeats(h: CustomerHistory, window_days: int, open_cases: list[CaseState]) -> tuple[int, str]:
     """Repeat contacts on unresolved issues: on one open case, or after a failed contact."""
     horizon = h.watermark - window_days * DAY_MS
     best, text = 0, ""
-    for case in h.open_cases():
+    for case in open_cases:
         if case.last_contact_at > horizon and case.contacts - 1 > best:
             best = case.contacts - 1
             text = (

@@ -14,6 +14,7 @@ from typing import Any
 
 import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
+from fastavro.types import Schema
 
 MARKER = b"\xc3\x01"
 HEADER_SIZE = len(MARKER) + 8
@@ -70,14 +71,23 @@ class SingleObjectCodec:
         self.name = str(schema["name"])
         self.fingerprint = schema_fingerprint(schema)
         self.header = MARKER + self.fingerprint
-        self._writers: dict[bytes, Mapping[str, Any]] = {self.fingerprint: schema}
+        # Parsed once here: fastavro would parse a plain schema again on every call.
+        self._parsed = fastavro.parse_schema(schema)
+        # Writer fingerprint -> the parsed writer schema and the reader schema to resolve it
+        # to (None for records written with ``schema`` itself).
+        self._writers: dict[bytes, tuple[Schema, Schema | None]] = {
+            self.fingerprint: (self._parsed, None)
+        }
         for writer in older:
-            self._writers[schema_fingerprint(writer)] = writer
+            self._writers[schema_fingerprint(writer)] = (
+                fastavro.parse_schema(writer),
+                self._parsed,
+            )
 
     def encode(self, record: Mapping[str, Any]) -> bytes:
         out = io.BytesIO()
         out.write(self.header)
-        fastavro.schemaless_writer(out, self.schema, record)
+        fastavro.schemaless_writer(out, self._parsed, record)
         return out.getvalue()
 
     def decode(self, data: bytes | None) -> dict[str, Any]:
@@ -89,19 +99,17 @@ class SingleObjectCodec:
                 f"({len(data)} bytes)",
                 "NOT_AVRO",
             )
-        writer = self._writers.get(data[2:HEADER_SIZE])
-        if writer is None:
+        known = self._writers.get(data[2:HEADER_SIZE])
+        if known is None:
             raise SchemaMismatch(
                 f"record written with schema fingerprint {data[2:HEADER_SIZE].hex()}, "
                 f"not a known version of {self.name} ({self.fingerprint.hex()})"
             )
+        writer, reader = known
         body = io.BytesIO(data)
         body.seek(HEADER_SIZE)
         try:
-            if writer is self.schema:
-                record = fastavro.schemaless_reader(body, writer, None)
-            else:
-                record = fastavro.schemaless_reader(body, writer, self.schema)
+            record = fastavro.schemaless_reader(body, writer, reader)
         except Exception as exc:  # fastavro raises EOFError, ValueError, UnicodeDecodeError...
             raise AvroDecodeError(
                 f"{self.name} payload does not decode: {type(exc).__name__}"

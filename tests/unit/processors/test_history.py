@@ -4,6 +4,7 @@ dedupe by interaction id, bounded state and a JSON round trip."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from datetime import timedelta
 
@@ -302,6 +303,16 @@ def test_churn_phrases_from_a_rules_file_match_case_insensitively() -> None:
     assert detect_churn_talk("please cancel my subscription", rules.churn_phrases) == "cancel"
 
 
+def test_churn_talk_follows_the_phrases_it_is_given() -> None:
+    text = "Please END my plan today"
+
+    assert detect_churn_talk(text, {"cancel": ["End My Plan"]}) == "cancel"
+    assert detect_churn_talk(text, {"cancel": ["stop my plan"]}) is None
+    # The first category in order wins, whichever phrase occurs first in the text.
+    assert detect_churn_talk(text, {"a": ("my plan today",), "b": ("please end",)}) == "a"
+    assert detect_churn_talk(text, {"b": ("please end",), "a": ("my plan today",)}) == "b"
+
+
 def test_history_remembers_the_latest_churn_talk() -> None:
     h = history_of(
         contact("CHAT", at(3), "I want a refund"),
@@ -370,7 +381,8 @@ def test_over_max_cases_resolved_cases_are_dropped_before_open_ones() -> None:
 # ----------------------------------------------------------------------- serialization
 
 
-def test_to_dict_from_dict_round_trips_through_json() -> None:
+def rich_history() -> CustomerHistory:
+    """A history in which every field holds something other than its default."""
     outcomes = run(
         contact(
             "CHAT",
@@ -395,7 +407,14 @@ def test_to_dict_from_dict_round_trips_through_json() -> None:
         contact("VOICE", at(1, hours=1), sentiment=0.2, case_id="K2", outcome="UNRESOLVED"),
     )
     h = outcomes[-1].history
-    assert h.open_alerts and h.closed_alerts_at and h.follow_ups_due  # a rich state
+    for f in dataclasses.fields(CustomerHistory):
+        default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+        assert getattr(h, f.name) != default, f.name
+    return h
+
+
+def test_to_dict_from_dict_round_trips_through_json() -> None:
+    h = rich_history()
 
     restored = CustomerHistory.from_dict(json.loads(json.dumps(h.to_dict())))
 
@@ -403,3 +422,38 @@ def test_to_dict_from_dict_round_trips_through_json() -> None:
     assert restored.to_dict() == h.to_dict()
     assert restored.contacts(7) == h.contacts(7)
     assert [c.case_id for c in restored.open_cases()] == ["K2"]
+
+
+def test_to_dict_is_what_asdict_gives_in_the_same_order() -> None:
+    h = rich_history()
+
+    assert h.to_dict() == dataclasses.asdict(h)
+    # Same keys in the same order at every level: the stored JSON is byte for byte the same.
+    assert json.dumps(h.to_dict()) == json.dumps(dataclasses.asdict(h))
+
+
+def test_to_dict_shares_no_state_with_the_history() -> None:
+    h = rich_history()
+    stored = h.to_dict()
+    before = copy.deepcopy(stored)
+
+    # A contact on a new channel of an open case, then an alert update, all in place.
+    update_history(
+        h,
+        contact(
+            "CHAT", at(2), "I want a refund", sentiment=-0.5, case_id="K2", outcome="ESCALATED"
+        ),
+        at(2, minutes=1),
+        RULES,
+    )
+    next(iter(h.open_alerts.values())).version += 1
+
+    assert stored == before
+    assert h.to_dict() != before
+
+
+def test_from_dict_restores_a_history_stored_before_any_contact() -> None:
+    empty = CustomerHistory("C-1")
+
+    assert CustomerHistory.from_dict(empty.to_dict()) == empty
+    assert CustomerHistory.from_dict({"customer_id": "C-1"}) == empty

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -659,3 +661,22 @@ def test_interaction_record_round_trips_through_the_avro_contract(
     decoded = codec.decode(codec.encode(record))
     assert decoded == record
     assert Interaction.from_record(decoded) == interaction
+
+
+@pytest.mark.parametrize("interaction", interactions(), ids=lambda i: i.interaction_id)
+def test_interaction_record_is_its_fields_with_the_source_flattened(
+    interaction: Interaction,
+) -> None:
+    expected = dataclasses.asdict(interaction)
+    source = expected.pop("source")
+    expected |= {
+        "source_topic": source["topic"],
+        "source_partition": source["partition"],
+        "source_offset": source["offset"],
+    }
+
+    record = interaction.to_record()
+
+    assert record == expected
+    # The same keys in the same order, nested records included.
+    assert json.dumps(record, default=str) == json.dumps(expected, default=str)

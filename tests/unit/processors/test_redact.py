@@ -184,6 +184,26 @@ def test_short_numbers_untouched(text: str) -> None:
     assert result.counts == NO_HITS
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call ０７７００ ９００１２３ now",  # full-width digits
+        "call ٠٧٧٠٠٩٠٠١٢٣ now",  # Arabic-Indic digits
+        "card ４１１１ １１１１ １１１１ １１１１",
+    ],
+)
+def test_only_ascii_digits_make_cards_and_phones(text: str) -> None:
+    result = redact(text)
+    assert result.text == text
+    assert result.counts == NO_HITS
+
+
+def test_digits_inside_an_email_leave_no_card_or_phone_behind() -> None:
+    result = redact("write to 4111111111111111@example.com or 07700900123@example.org")
+    assert result.text == "write to [EMAIL] or [EMAIL]"
+    assert result.counts == only("EMAIL", 2)
+
+
 # --- mixed, empty, and result type -------------------------------------------------------------
 
 

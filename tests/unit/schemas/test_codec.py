@@ -346,11 +346,15 @@ def test_bad_enum_index_is_malformed() -> None:
 # ------------------------------------------------------------------ schema evolution
 
 
-def voice_v1() -> dict[str, Any]:
+def voice_v1_json() -> dict[str, Any]:
     """VoiceCall as it was before case_id and survey were added (both optional, defaulted)."""
     schema = json.loads(avsc_text("VoiceCall"))
     schema["fields"] = [f for f in schema["fields"] if f["name"] not in ("case_id", "survey")]
-    return fastavro.parse_schema(schema)
+    return schema
+
+
+def voice_v1() -> dict[str, Any]:
+    return fastavro.parse_schema(voice_v1_json())
 
 
 def test_older_writer_is_resolved_to_the_current_schema() -> None:
@@ -364,6 +368,21 @@ def test_older_writer_is_resolved_to_the_current_schema() -> None:
     assert record["survey"] is None
     assert record["customer_id"] == "C-SECRET-4821"
     assert record == codec("VoiceCall").decode(codec("VoiceCall").encode(VOICE))
+
+
+def test_schemas_may_be_given_as_plain_json() -> None:
+    plain = json.loads(avsc_text("VoiceCall"))
+    current = SingleObjectCodec(plain, older=[voice_v1_json()])
+    written_long_ago = SingleObjectCodec(voice_v1_json()).encode(VOICE)
+
+    assert current.schema is plain  # kept as given
+    assert current.fingerprint == codec("VoiceCall").fingerprint
+    assert current.encode(FULL["VoiceCall"]) == codec("VoiceCall").encode(FULL["VoiceCall"])
+    assert current.decode(current.encode(FULL["VoiceCall"])) == FULL["VoiceCall"]
+    assert current.decode(written_long_ago) == codec("VoiceCall").decode(
+        codec("VoiceCall").encode(VOICE)
+    )
+    assert plain == json.loads(avsc_text("VoiceCall"))  # not changed by the parsing
 
 
 def test_default_of_a_new_field_is_filled_in() -> None:
