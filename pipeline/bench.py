@@ -74,9 +74,15 @@ class BenchReport:
 
 
 def simulated(events: int, customers: int, seed: int) -> list[RawEvent]:
-    """``events`` interactions of a simulated population (its profiles first), ending now."""
-    config = PopulationConfig(end=datetime.now(UTC), customers=customers, days=90, seed=seed)
-    return [timed.event for timed in simulate(config, max_events=events).events]
+    """The profiles of a simulated population, then ``events`` of its records, ending now;
+    the span grows from 90 days until the population has that many records."""
+    days = 90.0
+    while True:
+        config = PopulationConfig(end=datetime.now(UTC), customers=customers, days=days, seed=seed)
+        stream = [timed.event for timed in simulate(config, max_events=events).events]
+        if len(stream) >= customers + events or days > 3650:
+            return stream
+        days *= 2
 
 
 def run_bench(

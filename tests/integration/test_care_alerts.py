@@ -2,7 +2,8 @@
 
 A scripted journey across channels raises an AT_RISK alert that escalates, a public
 complaint, a recovery and a follow-up; a content customer raises nothing; praise is thanked.
-A restarted worker (new machine, state from the changelog) decides nothing twice.
+A restarted worker (new machine, state from the changelog) decides nothing twice. A record
+on another partition than its customer's is scored once, in the customer's history.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from typing import Any
 
 import pytest
 
+import schemas
 from pipeline import admin
+from pipeline.agents import customer_partition
 from pipeline.outputs import OutputReader, OutputRecord, decode
-from pipeline.producer import send_events
+from pipeline.producer import producer, send_events
 from pipeline.sample import RawEvent
 from pipeline.settings import Settings
-from pipeline.topics import ALERTS, CARE_INPUTS, HANDLES, NORMALIZED, PROFILES
+from pipeline.topics import ALERTS, CARE_INPUTS, HANDLES, NORMALIZED, PROFILES, REKEYED, VOICE
 from pipeline.workerproc import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -273,3 +276,38 @@ def test_journey_raises_escalates_recovers_and_follows_up(
         normalized.close()
     finally:
         restarted.stop()
+
+
+def test_a_record_on_another_partition_is_scored_once_where_its_customer_lives(
+    care_env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    worker = WorkerProcess(care_env, tmp_path / "worker.log").start()
+    try:
+        normalized = OutputReader(settings, [settings.topic(NORMALIZED.name)])
+        rekeyed = OutputReader(settings, [settings.topic(REKEYED.name)])
+        own = customer_partition("P1", settings.topic_partitions)
+        other = (own + 1) % settings.topic_partitions
+        codec = schemas.codec("VoiceCall")
+        client = producer(settings)
+        # One call keyed by its call id (another partitioner's choice), one by the customer.
+        first = call("P1", 1, T0, "Still no refund.", -0.6, "UNRESOLVED").record
+        second = call("P1", 2, T0 + timedelta(hours=2), "Refund?", -0.5, "UNRESOLVED").record
+        voice = settings.topic(VOICE.name)
+        client.send(voice, key=b"P1-call-1", value=codec.encode(first), partition=other)
+        client.send(voice, key=b"P1", value=codec.encode(second), partition=own)
+        client.flush()
+        client.close()
+
+        assert len(normalized.read_until(lambda got: len(got) >= 2, timeout_s=60)) == 2
+        inputs = [settings.topic(spec.name) for spec in CARE_INPUTS]
+        assert admin.wait_caught_up(settings, inputs, 60) == 0
+        moved = rekeyed.read_until(lambda got: len(got) >= 1, timeout_s=10)
+        assert [(r.partition, r.key) for r in moved] == [(own, b"P1")]
+        assert decode(moved[0], "Interaction")["interaction_id"] == "voice:P1-call-1"
+        status, body = lookup(worker, "P1")
+        assert status == 200
+        assert body["contacts"]["last_7_days"]["VOICE"] == 2
+        normalized.close()
+        rekeyed.close()
+    finally:
+        worker.stop()
