@@ -245,7 +245,7 @@ def _pipeline(settings: Settings, total: int, advance: Callable[[int], None]) ->
         done = max(done, progress)
         if lag == 0:
             break
-        time.sleep(0.5)
+        time.sleep(2.0)  # each check opens two clients: keep the CPU for the worker
     # The first record out (normalized or dead-lettered) to the last history written.
     outputs = [settings.topic(t.name) for t in (NORMALIZED, DLQ)]
     outputs.append(f"{settings.app_id}-customer-histories-changelog")
