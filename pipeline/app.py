@@ -6,9 +6,9 @@ import functools
 from datetime import timedelta
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 
 from pipeline import agents, care, channel_metrics, codecs, scoring, tables, topics, views
+from pipeline.monitor import setup_monitor
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from processors.channel_windows import PartialWindows
@@ -52,8 +52,7 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
     declared_topics = topics.declare(app, settings)
     declared_tables = tables.declare(app, settings)
     metrics = pipeline_metrics()
-    # A fixed prefix, so that dashboards and alerting rules do not depend on the app id.
-    setup_prometheus_sensors(app, pattern="/metrics", name_prefix="faust")
+    setup_monitor(app)
 
     normalizer = Normalizer(
         NormalizeConfig(
