@@ -127,7 +127,12 @@ def test_every_dashboard_and_rule_query_answers_with_data(
         admin.wait_caught_up(
             settings, [settings.topic(PROFILES.name), settings.topic(HANDLES.name)], 60
         )
-        send_events(settings, [e for e in stream if e.channel != "PROFILE"])
+        interactions = [e for e in stream if e.channel != "PROFILE"]
+        # Over several scrapes: a rate needs its series to grow between two of them, and
+        # the worker gets through the whole burst within one scrape interval.
+        for start in range(0, len(interactions), 100):
+            send_events(settings, interactions[start : start + 100])
+            time.sleep(2.5)
         client = producer(settings)
         client.send(settings.topic(VOICE.name), key=b"C1000", value=b"\x00not avro")
         client.flush()
