@@ -52,9 +52,34 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicRepo
                 reports.append(TopicReport(name, created=False))
             except KafkaError as exc:
                 raise AdminError(f"cannot create topic {name}: {exc}") from exc
+        created = [r.name for r in reports if r.created]
+        if created:
+            _wait_visible(settings, created, timeout_s)
         return reports
     finally:
         admin.close()
+
+
+def _wait_visible(settings: Settings, names: list[str], timeout_s: float) -> None:
+    """Waits until new topics show in the metadata a client gets: a worker that starts
+    before would leave them out of its assignment ("Ignoring missing topic")."""
+    import time
+
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    try:
+        deadline = time.monotonic() + timeout_s
+        missing = list(names)
+        while missing:
+            missing = [n for n in missing if not consumer.partitions_for_topic(n)]
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise AdminError(f"topics not visible after {timeout_s:.0f}s: {missing}")
+            time.sleep(0.2)
+    finally:
+        consumer.close()
 
 
 def group_lag(settings: Settings, topic_names: list[str]) -> int:

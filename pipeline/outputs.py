@@ -33,10 +33,17 @@ class OutputReader:
             enable_auto_commit=False,
             group_id=None,
         )
-        partitions = []
-        for topic in topics:
-            for p in self.consumer.partitions_for_topic(topic) or ():
-                partitions.append(TopicPartition(topic, p))
+        # A topic created a moment ago may be missing from the first metadata answers.
+        deadline = time.monotonic() + 10
+        while True:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in topics
+                for p in self.consumer.partitions_for_topic(topic) or ()
+            ]
+            if partitions or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if not partitions:
             raise RuntimeError(f"none of the topics exist yet: {topics}")
         self.consumer.assign(partitions)
