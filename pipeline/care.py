@@ -14,7 +14,7 @@ import logging
 import faust
 
 from pipeline import codecs
-from pipeline.agents import NormalizeStep
+from pipeline.agents import UNEXPECTED, NormalizeStep
 from pipeline.scoring import STAGE, Scorer
 from pipeline.topics import Topics
 from processors.interaction import Interaction, Source
@@ -23,7 +23,6 @@ from sinks.deadletter import KafkaDeadLetterSink
 from sinks.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
-UNEXPECTED = "PROCESSING_ERROR"
 
 
 def register(

@@ -6,7 +6,6 @@ each other's records. If the broker cannot start, the tests fail; they never ski
 
 from __future__ import annotations
 
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from pipeline import admin, localkafka
 from pipeline.settings import Settings, load_settings
-from pipeline.workerproc import WorkerProcess
+from pipeline.workerproc import WorkerProcess, free_port
 
 
 @pytest.fixture(scope="session")
@@ -24,12 +23,6 @@ def broker() -> localkafka.BrokerStatus:
         return localkafka.start(localkafka.BrokerConfig(), timeout=120)
     except localkafka.BrokerError as exc:
         pytest.fail(f"the local Kafka broker did not start: {exc}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

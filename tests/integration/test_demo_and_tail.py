@@ -16,8 +16,7 @@ from kafka import KafkaProducer
 import schemas
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS
-
-from .conftest import free_port
+from pipeline.workerproc import free_port
 
 pytestmark = pytest.mark.integration
 

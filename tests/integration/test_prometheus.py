@@ -26,9 +26,7 @@ from pipeline.producer import producer, send_events
 from pipeline.sample import sample_events
 from pipeline.settings import Settings
 from pipeline.topics import CARE_INPUTS, HANDLES, PROFILES, VOICE
-from pipeline.workerproc import CarepipeProcess, WorkerProcess
-
-from .conftest import free_port
+from pipeline.workerproc import CarepipeProcess, WorkerProcess, free_port
 
 pytestmark = pytest.mark.integration
 

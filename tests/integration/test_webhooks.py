@@ -30,8 +30,7 @@ from pipeline import admin
 from pipeline.outputs import OutputReader, OutputRecord
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
-from pipeline.workerproc import CarepipeProcess
-from tests.integration.conftest import free_port
+from pipeline.workerproc import CarepipeProcess, free_port
 from tests.unit.sinks.alert_records import care_alert
 
 pytestmark = pytest.mark.integration
