@@ -276,8 +276,9 @@ def _format_storage(cfg: BrokerConfig, java: str, classpath: str) -> None:
         classpath,
         "kafka.tools.StorageTool",
         "format",
-        "--cluster-id",
-        new_cluster_id(),
+        # One argument with "=": a base64url id may begin with "-", which would otherwise
+        # be read as an option.
+        f"--cluster-id={new_cluster_id()}",
         "--config",
         str(cfg.server_properties),
     ]
