@@ -1,1 +1,8 @@
-"""Faust wiring of care-pipeline: settings, topics, codecs, agents, web views and the CLI."""
+"""Everything that wires the functional core to Kafka and to people.
+
+Subpackages say what runs where: ``worker`` (inside a Faust worker process), ``delivery``
+(the webhook sender process), ``simulation`` (a simulated population, pure), ``ops``
+(operator tools: local broker, demo, alert tail) and ``measure`` (bench, backtest). The
+modules at this level (settings, the topic catalogue, topic admin, rules and errors) are
+shared by all of them; ``cli`` is the thin command-line entry point.
+"""

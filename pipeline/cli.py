@@ -28,8 +28,8 @@ def worker() -> None:
     """Run a stream-processing worker (settings from CAREPIPE_* variables)."""
     settings = _settings()
     from pipeline import admin
-    from pipeline.app import build_app
     from pipeline.rulesfile import load_rules
+    from pipeline.worker.app import build_app
     from processors.rules import RulesError
 
     try:  # a bad rules file stops the worker before it touches the cluster
@@ -55,7 +55,7 @@ def worker() -> None:
 @main.command(short_help="Deliver care alerts to webhooks (CAREPIPE_WEBHOOKS_FILE).")
 def webhooks() -> None:
     """Deliver care.alerts to the endpoints of CAREPIPE_WEBHOOKS_FILE (Standard Webhooks)."""
-    from pipeline.webhooks import WebhooksError, run_webhooks
+    from pipeline.delivery.webhooks import WebhooksError, run_webhooks
 
     try:
         code = run_webhooks(_settings())
@@ -77,7 +77,7 @@ def kafka() -> None:
 
 
 def _broker_config(port: int | None) -> object:
-    from pipeline import localkafka
+    from pipeline.ops import localkafka
 
     if not port:
         return localkafka.BrokerConfig()
@@ -94,7 +94,7 @@ _port = click.option("--port", type=int, default=None, help="Broker port (defaul
 @click.option("--timeout", type=float, default=90.0, show_default=True)
 def kafka_start(port: int | None, timeout: float) -> None:
     """Start the local broker, or reuse the one already running."""
-    from pipeline import localkafka
+    from pipeline.ops import localkafka
 
     try:
         status = localkafka.start(_broker_config(port), timeout=timeout)  # type: ignore[arg-type]
@@ -107,7 +107,7 @@ def kafka_start(port: int | None, timeout: float) -> None:
 @_port
 def kafka_stop(port: int | None) -> None:
     """Stop the local broker started by `carepipe kafka start`."""
-    from pipeline import localkafka
+    from pipeline.ops import localkafka
 
     click.echo(localkafka.stop(_broker_config(port)).detail)  # type: ignore[arg-type]
 
@@ -116,7 +116,7 @@ def kafka_stop(port: int | None) -> None:
 @_port
 def kafka_status(port: int | None) -> None:
     """Tell whether the local broker runs and answers (exit 1 if not)."""
-    from pipeline import localkafka
+    from pipeline.ops import localkafka
 
     status = localkafka.status(_broker_config(port))  # type: ignore[arg-type]
     click.echo(status.detail)
@@ -151,7 +151,7 @@ def schemas() -> None:
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def schemas_check(old: Path, new: Path) -> None:
     """Tell whether NEW can read data written with OLD (exit 1 with reasons if not)."""
-    from pipeline.compat import check_compatibility
+    from schemas.compat import check_compatibility
 
     problems = check_compatibility(old.read_text(), new.read_text())
     if problems:
@@ -168,7 +168,7 @@ def schemas_check(old: Path, new: Path) -> None:
 @click.option("--seed", type=int, default=7, show_default=True)
 def sample(customers: int, events: int, seed: int) -> None:
     """Send a realistic sample of profiles and events of all four channels."""
-    from pipeline.producer import send_sample
+    from pipeline.ops.producer import send_sample
 
     counts = send_sample(_settings(), customers=customers, events=events, seed=seed)
     click.echo(json.dumps(counts))
@@ -244,8 +244,8 @@ def simulate(
     """
     from datetime import UTC, datetime, timedelta
 
-    from pipeline.population import PopulationConfig
-    from pipeline.simulate import parse_time, run_simulate
+    from pipeline.simulation.population import PopulationConfig
+    from pipeline.simulation.simulate import parse_time, run_simulate
 
     if now_text and start_text:
         raise click.UsageError("give --now or --start, not both")
@@ -265,7 +265,7 @@ def simulate(
     if out is None:
         from functools import partial
 
-        from pipeline.producer import send_events
+        from pipeline.ops.producer import send_events
 
         sender = partial(send_events, _settings())
     simulation, counts = run_simulate(config, out, truth, events, rate, duration, sender)
@@ -330,7 +330,7 @@ def backtest(
     and the risk rules, and score the AT_RISK alerts against the ground truth: precision,
     recall, F1, lead time, alert volume. --compare runs a second rules file beside it.
     Without --report the Markdown report goes to standard output."""
-    from pipeline.backtest import (
+    from pipeline.measure.backtest import (
         BacktestError,
         markdown,
         report_data,
@@ -367,7 +367,7 @@ def demo(duration: float | None, customers: int, events: int, rate: float, seed:
 
     Ctrl-C (or --duration) stops everything it started and prints the summary.
     """
-    from pipeline.demo import run_demo
+    from pipeline.ops.demo import run_demo
 
     summary = run_demo(duration, customers=customers, events=events, rate=rate, seed=seed)
     sys.exit(0 if sum(summary.normalized.values()) else 1)
@@ -397,7 +397,7 @@ def alerts_tail(
     timeout: float | None,
 ) -> None:
     """Follow care.alerts (kafka-python, no consumer group) until Ctrl-C."""
-    from pipeline import alerts_tail as tail
+    from pipeline.ops import alerts_tail as tail
     from processors.rules import ALERT_TYPES
 
     unknown = sorted(set(types) - set(ALERT_TYPES))
@@ -421,7 +421,7 @@ def alerts_tail(
 def bench(events: int, customers: int, rate: float, latency_seconds: float, report: Path) -> None:
     """Pre-load events on fresh topics and measure, on the configured broker: the raw
     client ceiling, the full pipeline with one worker, latency at a fixed load, memory."""
-    from pipeline.bench import run_bench
+    from pipeline.measure.bench import run_bench
 
     run_bench(events, customers, rate, latency_seconds, report)
 

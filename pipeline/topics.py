@@ -1,16 +1,12 @@
-"""Every topic of the pipeline, declared once: its name, schema and configuration.
+"""Every topic of the pipeline, catalogued once: its name, schema and configuration.
 
-``TOPICS`` is the plain catalogue (used by ``carepipe topics create`` and by tools that do
-not run Faust); :func:`declare` turns it into the Faust topics the agents use.
+Plain data, no Faust: ``carepipe topics create``, the webhook sender and the tools read it;
+:func:`pipeline.worker.topics.declare` turns it into the Faust topics the agents use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import faust
-
-from pipeline.settings import Settings
 
 DAY_MS = 24 * 3600 * 1000
 
@@ -71,56 +67,3 @@ TOPICS = (
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
 # What the care agent reads: every raw channel, plus the re-keyed interactions.
 CARE_INPUTS = (*RAW_CHANNELS.values(), REKEYED)
-
-
-@dataclass(frozen=True)
-class Topics:
-    """The Faust topics of one app. Raw inputs are read as bytes so that a record that
-    does not decode can be dead-lettered untouched."""
-
-    raw: dict[str, faust.TopicT]
-    # One Faust topic over the raw channels and interactions.rekeyed: the care agent's input.
-    care_inputs: faust.TopicT
-    rekeyed: faust.TopicT
-    profiles: faust.TopicT
-    handles: faust.TopicT
-    social_unresolved: faust.TopicT
-    normalized: faust.TopicT
-    dlq: faust.TopicT
-    alerts: faust.TopicT
-    follow_ups: faust.TopicT
-    metric_facts: faust.TopicT
-    metrics: faust.TopicT
-
-
-def declare(app: faust.App, settings: Settings) -> Topics:
-    def topic(spec: TopicSpec, value_serializer: str) -> faust.TopicT:
-        return app.topic(
-            settings.topic(spec.name),
-            key_serializer="raw",
-            value_serializer=value_serializer,
-            partitions=settings.topic_partitions,
-            replicas=settings.topic_replication,
-            config=spec.config or None,
-        )
-
-    return Topics(
-        raw={channel: topic(spec, "raw") for channel, spec in RAW_CHANNELS.items()},
-        care_inputs=app.topic(
-            *(settings.topic(spec.name) for spec in CARE_INPUTS),
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=settings.topic_partitions,
-            replicas=settings.topic_replication,
-        ),
-        rekeyed=topic(REKEYED, "raw"),
-        profiles=topic(PROFILES, "raw"),
-        handles=topic(HANDLES, "raw"),
-        social_unresolved=topic(SOCIAL_UNRESOLVED, "raw"),
-        normalized=topic(NORMALIZED, "raw"),
-        dlq=topic(DLQ, "raw"),
-        alerts=topic(ALERTS, f"avro-{ALERTS.schema}"),
-        follow_ups=topic(FOLLOW_UPS, "raw"),
-        metric_facts=topic(METRIC_FACTS, "json"),
-        metrics=topic(METRICS, f"avro-{METRICS.schema}"),
-    )

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 import faust
 
-from processors.deadletter import dead_letter_headers
 from processors.interaction import Source
+from sinks.deadletter_headers import dead_letter_headers
 from sinks.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)

@@ -23,11 +23,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import schemas
-from processors.deadletter import dead_letter_headers
 from processors.interaction import Source
-from processors.webhook_endpoints import Endpoint
-from processors.webhook_payloads import render, webhook_headers, webhook_id
-from processors.webhook_retry import Verdict, retry_wait, verdict
+from sinks.deadletter_headers import dead_letter_headers
 from sinks.errors import (
     DeliveryFailed,
     DeliveryInterrupted,
@@ -37,6 +34,9 @@ from sinks.errors import (
     TransportError,
 )
 from sinks.metrics import PipelineMetrics
+from sinks.webhook_endpoints import Endpoint
+from sinks.webhook_payloads import render, webhook_headers, webhook_id
+from sinks.webhook_retry import Verdict, retry_wait, verdict
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import admin, localkafka
+from pipeline import admin
+from pipeline.ops import localkafka
+from pipeline.ops.workerproc import WorkerProcess, free_port
 from pipeline.settings import Settings, load_settings
-from pipeline.workerproc import WorkerProcess, free_port
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.workerproc import free_port
+from pipeline.ops.workerproc import free_port
 
 pytestmark = pytest.mark.integration
 

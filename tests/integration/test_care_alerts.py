@@ -19,13 +19,13 @@ import pytest
 
 import schemas
 from pipeline import admin
-from pipeline.agents import customer_partition
-from pipeline.outputs import OutputReader, OutputRecord, decode
-from pipeline.producer import producer, send_events
-from pipeline.sample import RawEvent
+from pipeline.ops.outputs import OutputReader, OutputRecord, decode
+from pipeline.ops.producer import producer, send_events
+from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
+from pipeline.simulation.sample import RawEvent
 from pipeline.topics import ALERTS, CARE_INPUTS, HANDLES, NORMALIZED, PROFILES, REKEYED, VOICE
-from pipeline.workerproc import WorkerProcess
+from pipeline.worker.agents import customer_partition
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from pipeline.outputs import OutputReader, decode
-from pipeline.producer import send_events
-from pipeline.sample import RawEvent
+from pipeline.ops.outputs import OutputReader, decode
+from pipeline.ops.producer import send_events
+from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings, load_settings
+from pipeline.simulation.sample import RawEvent
 from pipeline.topics import METRICS
-from pipeline.workerproc import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

@@ -12,11 +12,11 @@ import pytest
 from kafka import KafkaProducer
 
 import schemas
-from pipeline.outputs import OutputReader, decode
+from pipeline.ops.outputs import OutputReader, decode
+from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
 from pipeline.topics import CHAT, DLQ, EMAIL, NORMALIZED, SOCIAL, VOICE
-from pipeline.workerproc import WorkerProcess
-from processors import deadletter
+from sinks import deadletter_headers as deadletter
 
 pytestmark = pytest.mark.integration
 

@@ -14,9 +14,9 @@ import pytest
 from kafka import KafkaProducer
 
 import schemas
+from pipeline.ops.workerproc import free_port
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS
-from pipeline.workerproc import free_port
 
 pytestmark = pytest.mark.integration
 

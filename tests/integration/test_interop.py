@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 import schemas
-from pipeline.outputs import OutputReader, decode
+from pipeline.ops.outputs import OutputReader, decode
+from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
 from pipeline.topics import NORMALIZED, SOCIAL
-from pipeline.workerproc import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
-from pipeline import localkafka as lk
+from pipeline.ops import localkafka as lk
 
 pytestmark = pytest.mark.integration
 

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline import admin
-from pipeline.outputs import OutputReader, decode
-from pipeline.producer import send_events
-from pipeline.sample import sample_events
+from pipeline.ops.outputs import OutputReader, decode
+from pipeline.ops.producer import send_events
+from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
+from pipeline.simulation.sample import sample_events
 from pipeline.topics import DLQ, HANDLES, NORMALIZED, PROFILES
-from pipeline.workerproc import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

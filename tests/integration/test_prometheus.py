@@ -22,11 +22,11 @@ import pytest
 from deploy.grafana.queries import dashboard_queries
 from deploy.prometheus.queries import rule_queries
 from pipeline import admin
-from pipeline.producer import producer, send_events
-from pipeline.sample import sample_events
+from pipeline.ops.producer import producer, send_events
+from pipeline.ops.workerproc import CarepipeProcess, WorkerProcess, free_port
 from pipeline.settings import Settings
+from pipeline.simulation.sample import sample_events
 from pipeline.topics import CARE_INPUTS, HANDLES, PROFILES, VOICE
-from pipeline.workerproc import CarepipeProcess, WorkerProcess, free_port
 
 pytestmark = pytest.mark.integration
 

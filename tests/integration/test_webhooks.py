@@ -27,10 +27,10 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 import schemas
 from pipeline import admin
-from pipeline.outputs import OutputReader, OutputRecord
+from pipeline.ops.outputs import OutputReader, OutputRecord
+from pipeline.ops.workerproc import CarepipeProcess, free_port
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
-from pipeline.workerproc import CarepipeProcess, free_port
 from tests.unit.sinks.alert_records import care_alert
 
 pytestmark = pytest.mark.integration

@@ -14,15 +14,15 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from processors.webhook_endpoints import EndpointConfig, decode_secret
-from processors.webhook_payloads import (
+from sinks.webhook_endpoints import EndpointConfig, decode_secret
+from sinks.webhook_payloads import (
     render,
     signature,
     slack_payload,
     webhook_headers,
     webhook_id,
 )
-from processors.webhook_retry import (
+from sinks.webhook_retry import (
     Verdict,
     backoff_bound,
     backoff_delay,

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.webhooksfile import load_endpoints
+from pipeline.delivery.webhooksfile import load_endpoints
 from processors.rules import ALERT_TYPES
-from processors.webhook_endpoints import WebhooksFileError, parse_endpoints
+from sinks.webhook_endpoints import WebhooksFileError, parse_endpoints
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 NEXT_SECRET = "whsec_" + base64.b64encode(b"n" * 32).decode()

@@ -12,10 +12,10 @@ from prometheus_client import CollectorRegistry
 from standardwebhooks import Webhook
 
 from processors.interaction import Source
-from processors.webhook_endpoints import EndpointConfig, resolve_keys
 from sinks.errors import DeliveryInterrupted, TransportError
 from sinks.metrics import PipelineMetrics
 from sinks.webhook import AlertMessage, HttpResponse, WebhookSink
+from sinks.webhook_endpoints import EndpointConfig, resolve_keys
 from tests.unit.sinks.alert_records import encoded
 
 SECRET = "whsec_" + base64.b64encode(b"s" * 32).decode()

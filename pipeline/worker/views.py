@@ -10,7 +10,7 @@ import faust
 from faust.web import Request, Response, View
 
 from pipeline.settings import Settings
-from pipeline.tables import Tables
+from pipeline.worker.tables import Tables
 from processors.history import CustomerHistory
 from processors.profile import CustomerProfile
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from processors.webhook_endpoints import (
+from sinks.webhook_endpoints import (
     Endpoint,
     WebhooksFileError,
     parse_endpoints,

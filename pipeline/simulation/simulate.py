@@ -1,7 +1,7 @@
 """``carepipe simulate``: a simulated population's events, sent to Kafka or recorded to a file.
 
-The population and its journeys come from :mod:`pipeline.population` and
-:mod:`pipeline.journeys` (pure); this module encodes, paces, sends or writes them, and
+The population and its journeys come from :mod:`pipeline.simulation.population` and
+:mod:`pipeline.simulation.journeys` (pure); this module encodes, paces, sends or writes them, and
 writes the ground truth.
 
 Event file format (``--out``), read back by ``carepipe backtest``::
@@ -42,9 +42,14 @@ from rich.progress import (
 from rich.text import Text
 
 import schemas
-from pipeline.journeys import population_events
-from pipeline.population import PopulationConfig, SimCustomer, TimedEvent, build_customers
-from pipeline.sample import RawEvent
+from pipeline.simulation.journeys import population_events
+from pipeline.simulation.population import (
+    PopulationConfig,
+    SimCustomer,
+    TimedEvent,
+    build_customers,
+)
+from pipeline.simulation.sample import RawEvent
 
 MAGIC = b"CPEV1\n"
 TAGS = {"PROFILE": b"P", "VOICE": b"V", "EMAIL": b"E", "CHAT": b"C", "SOCIAL": b"S"}

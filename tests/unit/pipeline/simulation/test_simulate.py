@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import schemas
-from pipeline.population import CHANNEL_SHARE_RANGES, PopulationConfig, build_customers
 from pipeline.rulesfile import load_rules
-from pipeline.sample import RawEvent
-from pipeline.simulate import (
+from pipeline.simulation.population import CHANNEL_SHARE_RANGES, PopulationConfig, build_customers
+from pipeline.simulation.sample import RawEvent
+from pipeline.simulation.simulate import (
     EventFileError,
     Simulation,
     encode,
@@ -111,7 +111,7 @@ def test_events_are_in_event_time_order_within_the_span(population: Simulation) 
 def test_every_event_encodes_with_its_schema_and_decodes_to_itself(
     population: Simulation,
 ) -> None:
-    from pipeline.simulate import SCHEMAS
+    from pipeline.simulation.simulate import SCHEMAS
 
     for timed in population.events:
         value = encode(timed.event)

@@ -1,6 +1,7 @@
 """The population's care journeys as raw events: the world customers share (queue load,
 outages, strangers' posts) and each customer's contacts over the span. Pure and
-deterministic, like :mod:`pipeline.population`, whose docstring says how journeys are shaped.
+deterministic, like :mod:`pipeline.simulation.population`, whose docstring says how
+journeys are shaped.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pipeline import wording as w
-from pipeline.population import (
+from pipeline.simulation import wording as w
+from pipeline.simulation.population import (
     DAY,
     MAX_ATTEMPTS,
     TOPIC_WEIGHTS,
@@ -21,7 +22,7 @@ from pipeline.population import (
     TimedEvent,
     weighted,
 )
-from pipeline.sample import RawEvent
+from pipeline.simulation.sample import RawEvent
 
 
 def population_events(config: PopulationConfig, customers: list[SimCustomer]) -> list[TimedEvent]:

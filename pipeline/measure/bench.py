@@ -32,11 +32,12 @@ from rich.table import Table
 
 import schemas
 from pipeline import admin
-from pipeline.population import PopulationConfig
-from pipeline.producer import SPECS
-from pipeline.sample import RawEvent
+from pipeline.ops.producer import SPECS
+from pipeline.ops.workerproc import WorkerProcess, free_port
 from pipeline.settings import Settings, load_settings
-from pipeline.simulate import simulate
+from pipeline.simulation.population import PopulationConfig
+from pipeline.simulation.sample import RawEvent
+from pipeline.simulation.simulate import simulate
 from pipeline.topics import (
     CARE_INPUTS,
     DLQ,
@@ -45,7 +46,6 @@ from pipeline.topics import (
     SOCIAL_UNRESOLVED,
     TopicSpec,
 )
-from pipeline.workerproc import WorkerProcess, free_port
 
 console = Console(highlight=False)
 CEILING_SINK = TopicSpec("bench.ceiling", None)

@@ -1,4 +1,4 @@
-"""Fast tests for pipeline.localkafka: no JVM, no real broker (fake servers and fake `java`)."""
+"""Fast tests for pipeline.ops.localkafka: no JVM, no real broker (fake servers and fake `java`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import localkafka as lk
+from pipeline.ops import localkafka as lk
 
 # ---------------------------------------------------------------- helpers
 

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 import faust
 from kafka.partitioner.default import murmur2
 
-from pipeline import codecs
-from pipeline.tables import Tables
-from pipeline.topics import RAW_CHANNELS, Topics
+from pipeline.topics import RAW_CHANNELS
+from pipeline.worker import codecs
+from pipeline.worker.tables import Tables
+from pipeline.worker.topics import Topics
 from processors.errors import DeadLetter
 from processors.interaction import Interaction, Source
 from processors.normalize import Normalizer, handle_key

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from pipeline.outputs import OutputReader, decode
+from pipeline.ops.outputs import OutputReader, decode
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS
 from processors.rules import ALERT_TYPES, SEVERITIES, severity_rank

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 import faust
 
-from pipeline import agents, care, channel_metrics, codecs, scoring, tables, topics, views
-from pipeline.monitor import setup_monitor
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
+from pipeline.worker import agents, care, channel_metrics, codecs, scoring, tables, topics, views
+from pipeline.worker.monitor import setup_monitor
 from processors.channel_windows import PartialWindows
 from processors.normalize import NormalizeConfig, Normalizer
 from processors.rules import Rules

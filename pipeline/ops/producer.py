@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from kafka import KafkaProducer
 
 import schemas
-from pipeline.sample import RawEvent, sample_events
 from pipeline.settings import Settings
+from pipeline.simulation.sample import RawEvent, sample_events
 from pipeline.topics import PROFILES, RAW_CHANNELS, TopicSpec
 
 SPECS: dict[str, TopicSpec] = {**RAW_CHANNELS, "PROFILE": PROFILES}

@@ -13,10 +13,10 @@ import logging
 
 import faust
 
-from pipeline import codecs
-from pipeline.agents import UNEXPECTED, NormalizeStep
-from pipeline.scoring import STAGE, Scorer
-from pipeline.topics import Topics
+from pipeline.worker import codecs
+from pipeline.worker.agents import UNEXPECTED, NormalizeStep
+from pipeline.worker.scoring import STAGE, Scorer
+from pipeline.worker.topics import Topics
 from processors.interaction import Interaction, Source
 from schemas import AvroDecodeError
 from sinks.deadletter import KafkaDeadLetterSink

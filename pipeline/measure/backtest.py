@@ -15,7 +15,7 @@ from typing import Any
 
 import schemas
 from pipeline.rulesfile import load_rules
-from pipeline.simulate import SCHEMAS, progress_bar, read_events
+from pipeline.simulation.simulate import SCHEMAS, progress_bar, read_events
 from processors.backtest import (
     DEFAULT_HORIZON_DAYS,
     Comparison,
@@ -99,7 +99,7 @@ def run_backtest(
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> BacktestRun:
     """Replays the file through the rules (and ``compare_path``'s), scored against truth."""
-    from pipeline.simulate import EventFileError
+    from pipeline.simulation.simulate import EventFileError
     from processors.rules import RulesError
 
     started = time.perf_counter()

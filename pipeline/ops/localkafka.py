@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = REPO_ROOT / "deploy" / "local"
 POM = LOCAL_DIR / "pom.xml"
 LOG4J_CONFIG = LOCAL_DIR / "log4j2.properties"
@@ -120,7 +120,7 @@ def render_server_properties(cfg: BrokerConfig) -> str:
         "offsets.topic.segment.bytes": str(16 * 1024 * 1024),
         "transaction.state.log.segment.bytes": str(16 * 1024 * 1024),
     }
-    lines = ["# Written by pipeline/localkafka.py on every start; edits are overwritten."]
+    lines = ["# Written by pipeline/ops/localkafka.py on every start; edits are overwritten."]
     lines += [f"{key}={value}" for key, value in props.items()]
     return "\n".join(lines) + "\n"
 

@@ -17,14 +17,14 @@ from kafka.structs import OffsetAndMetadata
 from prometheus_client import start_http_server
 
 from pipeline import admin
+from pipeline.delivery.webhooksfile import load_endpoints
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
-from pipeline.webhooksfile import load_endpoints
 from processors.interaction import Source
-from processors.webhook_endpoints import Endpoint, WebhooksFileError
 from sinks.errors import DeliveryInterrupted
 from sinks.metrics import PipelineMetrics
 from sinks.webhook import AlertMessage, UrllibTransport, WebhookSink
+from sinks.webhook_endpoints import Endpoint, WebhooksFileError
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from processors import deadletter
-from processors.deadletter import MAX_MESSAGE_CHARS, dead_letter_headers
 from processors.errors import MISSING_CUSTOMER, InvalidEvent
 from processors.interaction import Source
+from sinks import deadletter_headers as deadletter
+from sinks.deadletter_headers import MAX_MESSAGE_CHARS, dead_letter_headers
 
 SOURCE = Source("interactions.voice", 7, 1_234_567_890_123)
 FAILED_AT_MS = 1_714_564_800_123

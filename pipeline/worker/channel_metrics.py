@@ -19,8 +19,8 @@ from typing import Any
 
 import faust
 
-from pipeline.tables import Tables
-from pipeline.topics import Topics
+from pipeline.worker.tables import Tables
+from pipeline.worker.topics import Topics
 from processors.channel_windows import ChannelWindows, PartialWindows, WindowDelta
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.compat import check_compatibility
 from schemas.avro import SCHEMAS_DIR, schema_names
+from schemas.compat import check_compatibility
 
 V1: dict[str, Any] = {
     "type": "record",

@@ -12,17 +12,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from pipeline import admin, localkafka
-from pipeline.alerts_tail import as_line
-from pipeline.outputs import OutputReader, decode
-from pipeline.population import PopulationConfig
-from pipeline.producer import producer, send_events
-from pipeline.sample import RawEvent
+from pipeline import admin
+from pipeline.ops import localkafka
+from pipeline.ops.alerts_tail import as_line
+from pipeline.ops.outputs import OutputReader, decode
+from pipeline.ops.producer import producer, send_events
+from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings, load_settings
-from pipeline.simulate import simulate
+from pipeline.simulation.population import PopulationConfig
+from pipeline.simulation.sample import RawEvent
+from pipeline.simulation.simulate import simulate
 from pipeline.topics import ALERTS, DLQ, HANDLES, NORMALIZED, PROFILES, VOICE
-from pipeline.workerproc import WorkerProcess
-from processors import deadletter
+from sinks import deadletter_headers as deadletter
 
 console = Console(highlight=False)
 SUMMARY_EVERY_S = 15.0

@@ -1,5 +1,5 @@
 """A simulated customer population: the CRM facts and the hidden traits that shape each
-customer's care journey (:mod:`pipeline.journeys` turns them into raw events).
+customer's care journey (:mod:`pipeline.simulation.journeys` turns them into raw events).
 
 Pure and deterministic: the same config (seed and end time included) gives the same
 customers, with no I/O and no clock.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pipeline.sample import RawEvent
+from pipeline.simulation.sample import RawEvent
 
 DAY = 86_400.0
 DEFAULT_CHURN_RATE = 0.08

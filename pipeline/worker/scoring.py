@@ -1,6 +1,6 @@
 """The enrich+score step: customer history, risk and care alerts, plus the follow-ups.
 
-The care agent (pipeline/care.py) calls :class:`Scorer` in the partition that owns the
+The care agent (pipeline/worker/care.py) calls :class:`Scorer` in the partition that owns the
 customer's history. A timer finds the follow-ups that are due in this worker's partitions
 and sends a tick through ``care.followups``, whose agent decides in the owning partition.
 """
@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 import faust
 
-from pipeline.tables import Tables
-from pipeline.topics import Topics
+from pipeline.worker.tables import Tables
+from pipeline.worker.topics import Topics
 from processors.alerts import CareAlert, due_follow_ups, follow_up
 from processors.care import process_interaction
 from processors.channel_windows import MetricFact, PartialWindows
@@ -33,7 +33,7 @@ class Scorer:
     """Scores interactions against their customer's history and sends the alerts.
 
     What each scored interaction adds to its channel's one-minute window goes into
-    ``windows``, which a timer flushes (pipeline/channel_metrics.py).
+    ``windows``, which a timer flushes (pipeline/worker/channel_metrics.py).
     """
 
     def __init__(
