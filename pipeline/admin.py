@@ -9,9 +9,10 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from pipeline.settings import Settings
 from pipeline.topics import TOPICS
+from processors.errors import StartupError
 
 
-class AdminError(RuntimeError):
+class AdminError(StartupError, RuntimeError):
     """The cluster refused or could not be reached; the message says which topic."""
 
 

@@ -5,20 +5,35 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.settings import Settings, SettingsError, load_settings
+from pipeline.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from pipeline.ops.localkafka import BrokerConfig
+from processors.errors import StartupError
+
+
+class CarePipelineGroup(click.Group):
+    """Commands whose start-up errors end as one line on stderr and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StartupError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 def _settings() -> Settings:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        raise click.ClickException(str(exc)) from exc
+    return load_settings()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+@click.group(
+    cls=CarePipelineGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
+)
 def main() -> None:
     """care-pipeline: proactive customer care from Kafka interaction streams."""
 
@@ -26,42 +41,17 @@ def main() -> None:
 @main.command(short_help="Run a stream-processing worker (CAREPIPE_* settings).")
 def worker() -> None:
     """Run a stream-processing worker (settings from CAREPIPE_* variables)."""
-    settings = _settings()
-    from pipeline import admin
-    from pipeline.rulesfile import load_rules
-    from pipeline.worker.app import build_app
-    from processors.rules import RulesError
+    from pipeline.worker.main import run_worker
 
-    try:  # a bad rules file stops the worker before it touches the cluster
-        rules = load_rules(settings.rules_file)
-    except RulesError as exc:
-        raise click.ClickException(f"CAREPIPE_RULES_FILE: {exc}") from exc
-    if settings.create_topics:
-        try:
-            admin.ensure_topics(settings)
-        except admin.AdminError as exc:
-            raise click.ClickException(str(exc)) from exc
-    import faust
-
-    app = build_app(settings, rules)
-    worker = faust.Worker(app, loglevel=settings.log_level)
-    # Faust's start-up spinner lowers the root logger to DEBUG at levels warning and above,
-    # so that every debug call of every library builds a log record: a large share of
-    # the CPU under load. The worker runs under supervisors, not on a terminal.
-    worker.spinner = None
-    worker.execute_from_commandline()
+    run_worker(_settings())
 
 
 @main.command(short_help="Deliver care alerts to webhooks (CAREPIPE_WEBHOOKS_FILE).")
 def webhooks() -> None:
     """Deliver care.alerts to the endpoints of CAREPIPE_WEBHOOKS_FILE (Standard Webhooks)."""
-    from pipeline.delivery.webhooks import WebhooksError, run_webhooks
+    from pipeline.delivery.webhooks import run_webhooks
 
-    try:
-        code = run_webhooks(_settings())
-    except WebhooksError as exc:
-        raise click.ClickException(str(exc)) from exc
-    sys.exit(code)
+    sys.exit(run_webhooks(_settings()))
 
 
 @main.command("settings", short_help="Print the effective settings (secrets hidden).")
@@ -76,7 +66,7 @@ def kafka() -> None:
     """Manage the local single-node Kafka broker (KRaft, jars from Maven Central)."""
 
 
-def _broker_config(port: int | None) -> object:
+def _broker_config(port: int | None) -> BrokerConfig:
     from pipeline.ops import localkafka
 
     if not port:
@@ -96,11 +86,7 @@ def kafka_start(port: int | None, timeout: float) -> None:
     """Start the local broker, or reuse the one already running."""
     from pipeline.ops import localkafka
 
-    try:
-        status = localkafka.start(_broker_config(port), timeout=timeout)  # type: ignore[arg-type]
-    except localkafka.BrokerError as exc:
-        raise click.ClickException(str(exc)) from exc
-    click.echo(status.detail)
+    click.echo(localkafka.start(_broker_config(port), timeout=timeout).detail)
 
 
 @kafka.command("stop")
@@ -109,7 +95,7 @@ def kafka_stop(port: int | None) -> None:
     """Stop the local broker started by `carepipe kafka start`."""
     from pipeline.ops import localkafka
 
-    click.echo(localkafka.stop(_broker_config(port)).detail)  # type: ignore[arg-type]
+    click.echo(localkafka.stop(_broker_config(port)).detail)
 
 
 @kafka.command("status")
@@ -118,7 +104,7 @@ def kafka_status(port: int | None) -> None:
     """Tell whether the local broker runs and answers (exit 1 if not)."""
     from pipeline.ops import localkafka
 
-    status = localkafka.status(_broker_config(port))  # type: ignore[arg-type]
+    status = localkafka.status(_broker_config(port))
     click.echo(status.detail)
     sys.exit(0 if status.running else 1)
 
@@ -133,11 +119,7 @@ def topics_create() -> None:
     """Create every missing topic (for clusters where workers may not create them)."""
     from pipeline import admin
 
-    try:
-        reports = admin.ensure_topics(_settings())
-    except admin.AdminError as exc:
-        raise click.ClickException(str(exc)) from exc
-    for report in reports:
+    for report in admin.ensure_topics(_settings()):
         click.echo(f"{'created' if report.created else 'exists '}  {report.name}")
 
 
@@ -331,7 +313,6 @@ def backtest(
     recall, F1, lead time, alert volume. --compare runs a second rules file beside it.
     Without --report the Markdown report goes to standard output."""
     from pipeline.measure.backtest import (
-        BacktestError,
         markdown,
         report_data,
         run_backtest,
@@ -340,10 +321,7 @@ def backtest(
         write_report,
     )
 
-    try:
-        run = run_backtest(events, truth, rules_file, compare_file, horizon)
-    except BacktestError as exc:
-        raise click.ClickException(str(exc)) from exc
+    run = run_backtest(events, truth, rules_file, compare_file, horizon)
     files = {"A": str(rules_file or "default"), "B": str(compare_file or "")}
     data = report_data(run, files)
     if plot is not None:

@@ -13,11 +13,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from processors.errors import StartupError
+
 ENV_PREFIX = "CAREPIPE_"
 _BROKER = re.compile(r"^(kafka://)?[A-Za-z0-9.\-]+:\d{1,5}(;(kafka://)?[A-Za-z0-9.\-]+:\d{1,5})*$")
 
 
-class SettingsError(ValueError):
+class SettingsError(StartupError, ValueError):
     """A setting has a bad value; the message names the environment variable."""
 
 

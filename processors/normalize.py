@@ -12,13 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from processors.errors import (
-    FUTURE_TIMESTAMP,
-    INVALID_FIELD,
-    MISSING_CUSTOMER,
-    NEGATIVE_DURATION,
-    InvalidEvent,
-)
+from processors.errors import DeadLetterReason, InvalidEvent
 from processors.interaction import Interaction, SocialContext, Source, Survey
 from processors.redact import redact
 from processors.sentiment import NONE, Sentiment, SentimentScorer
@@ -175,7 +169,7 @@ class Normalizer:
         if not customer_id:
             raise InvalidEvent(
                 "social post has no customer_id and its handle matches no customer profile",
-                MISSING_CUSTOMER,
+                DeadLetterReason.MISSING_CUSTOMER,
             )
         self._check_time(post["posted_at"], now)
         _check_non_negative(post, "follower_count")
@@ -211,7 +205,7 @@ class Normalizer:
             raise InvalidEvent(
                 f"event time is {ahead}s ahead of the worker clock "
                 f"(allowed: {int(self.config.max_future_skew.total_seconds())}s)",
-                FUTURE_TIMESTAMP,
+                DeadLetterReason.FUTURE_TIMESTAMP,
             )
 
     def _clean(self, raw: str) -> tuple[str, bool, int]:
@@ -233,7 +227,9 @@ class Normalizer:
 
     def _sentiment(self, text: str, upstream: float | None) -> Sentiment:
         if upstream is not None and not -1.0 <= upstream <= 1.0:
-            raise InvalidEvent("upstream_sentiment is outside [-1, 1]", INVALID_FIELD)
+            raise InvalidEvent(
+                "upstream_sentiment is outside [-1, 1]", DeadLetterReason.INVALID_FIELD
+            )
         sentiment = self.scorer.score(text, upstream)
         return sentiment if sentiment.value is not None else Sentiment(None, NONE)
 
@@ -241,19 +237,23 @@ class Normalizer:
 def _customer(record: Record) -> str:
     customer_id = (record.get("customer_id") or "").strip()
     if not customer_id:
-        raise InvalidEvent("event has no customer_id", MISSING_CUSTOMER)
+        raise InvalidEvent("event has no customer_id", DeadLetterReason.MISSING_CUSTOMER)
     return customer_id
 
 
 def _check_span(started: datetime, ended: datetime) -> None:
     if ended < started:
-        raise InvalidEvent("ended_at is before started_at", NEGATIVE_DURATION)
+        raise InvalidEvent("ended_at is before started_at", DeadLetterReason.NEGATIVE_DURATION)
 
 
 def _check_non_negative(record: Record, *fields: str) -> None:
     for name in fields:
         if record[name] < 0:
-            reason = NEGATIVE_DURATION if name.endswith("_seconds") else INVALID_FIELD
+            reason = (
+                DeadLetterReason.NEGATIVE_DURATION
+                if name.endswith("_seconds")
+                else DeadLetterReason.INVALID_FIELD
+            )
             raise InvalidEvent(f"{name} is negative", reason)
 
 
@@ -266,7 +266,9 @@ def _survey(answers: Record | None) -> Survey | None:
     for name, (low, high) in _SURVEY_RANGES.items():
         value = answers.get(name)
         if value is not None and not low <= value <= high:
-            raise InvalidEvent(f"survey {name} is outside {low}-{high}", INVALID_FIELD)
+            raise InvalidEvent(
+                f"survey {name} is outside {low}-{high}", DeadLetterReason.INVALID_FIELD
+            )
     if all(answers.get(name) is None for name in _SURVEY_RANGES):
         return None
     return Survey(

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from processors.errors import StartupError
+
 SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 TIERS = ("BASIC", "SILVER", "GOLD", "PLATINUM")
 ALERT_TYPES = ("AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP", "RECOVERED")
@@ -36,7 +38,7 @@ Tier = Literal["BASIC", "SILVER", "GOLD", "PLATINUM"]
 AlertType = Literal["AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP", "RECOVERED"]
 
 
-class RulesError(ValueError):
+class RulesError(StartupError, ValueError):
     """The rules file is invalid; the message names each bad key."""
 
 

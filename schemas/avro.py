@@ -16,26 +16,23 @@ import fastavro
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 from fastavro.types import Schema
 
+from processors.errors import DeadLetter, DeadLetterReason
+
 MARKER = b"\xc3\x01"
 HEADER_SIZE = len(MARKER) + 8
 SCHEMAS_DIR = Path(__file__).resolve().parent
 
 
-class AvroDecodeError(ValueError):
-    """Bytes that are not a record of the expected schema. ``reason`` is a bounded code."""
+class AvroDecodeError(DeadLetter, ValueError):
+    """Bytes that are not a record of the expected schema: dead-letter them untouched."""
 
-    reason = "MALFORMED_AVRO"
-
-    def __init__(self, message: str, reason: str | None = None) -> None:
-        super().__init__(message)
-        if reason is not None:
-            self.reason = reason
+    reason = DeadLetterReason.MALFORMED_AVRO
 
 
 class SchemaMismatch(AvroDecodeError):
     """A well-framed record written with a schema this codec does not know."""
 
-    reason = "UNKNOWN_SCHEMA"
+    reason = DeadLetterReason.UNKNOWN_SCHEMA
 
 
 def schema_names() -> list[str]:

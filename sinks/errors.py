@@ -15,13 +15,10 @@ name the endpoint and the status, never the URL (it may hold a token) or the ale
 
 from __future__ import annotations
 
-# Dead-letter reasons of the webhook stage (besides the codec's, for undecodable alerts).
-ENDPOINT_GONE = "ENDPOINT_GONE"
-REJECTED = "REJECTED"
-RETRIES_EXHAUSTED = "RETRIES_EXHAUSTED"
+from processors.errors import CareError, DeadLetterReason
 
 
-class SinkError(Exception):
+class SinkError(CareError):
     """Base of the errors raised on purpose by a sink."""
 
 
@@ -36,7 +33,7 @@ class DeliveryInterrupted(SinkError):
 class DeliveryFailed(SinkError):
     """An endpoint did not take an alert; the alert goes to the dead-letter topic."""
 
-    reason = "DELIVERY_FAILED"
+    reason = DeadLetterReason.DELIVERY_FAILED
 
     def __init__(self, endpoint: str, status: int | None, attempts: int, problem: str) -> None:
         super().__init__(f"endpoint {endpoint}: {problem} (attempt {attempts})")
@@ -48,16 +45,16 @@ class DeliveryFailed(SinkError):
 class EndpointGone(DeliveryFailed):
     """The endpoint answered 410 Gone, now or before: it is disabled until restart."""
 
-    reason = ENDPOINT_GONE
+    reason = DeadLetterReason.ENDPOINT_GONE
 
 
 class DeliveryRejected(DeliveryFailed):
     """The endpoint refused the alert with a status that a retry would not change."""
 
-    reason = REJECTED
+    reason = DeadLetterReason.REJECTED
 
 
 class RetriesExhausted(DeliveryFailed):
     """Every attempt failed with a retryable status, a timeout or a connection error."""
 
-    reason = RETRIES_EXHAUSTED
+    reason = DeadLetterReason.RETRIES_EXHAUSTED

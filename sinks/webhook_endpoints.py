@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
+from processors.errors import StartupError
 from processors.rules import ALERT_TYPES, AlertType, Severity, severity_rank
 
 SECRET_PREFIX = "whsec_"
@@ -31,7 +32,7 @@ DEFAULT_BACKOFF_BASE_SECONDS = 0.5
 DEFAULT_BACKOFF_CAP_SECONDS = 30.0
 
 
-class WebhooksFileError(ValueError):
+class WebhooksFileError(StartupError, ValueError):
     """The webhooks file or a secret it names is invalid; the message names the key."""
 
 

@@ -20,6 +20,7 @@ from pipeline import admin
 from pipeline.delivery.webhooksfile import load_endpoints
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
+from processors.errors import StartupError
 from processors.interaction import Source
 from sinks.errors import DeliveryInterrupted
 from sinks.metrics import PipelineMetrics
@@ -32,7 +33,7 @@ POLL_TIMEOUT_MS = 1000
 DEAD_LETTER_TIMEOUT_S = 30.0
 
 
-class WebhooksError(RuntimeError):
+class WebhooksError(StartupError, RuntimeError):
     """``carepipe webhooks`` cannot start; the message says what to fix."""
 
 

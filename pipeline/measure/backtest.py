@@ -27,12 +27,13 @@ from processors.backtest import (
     prepare,
     replay,
 )
+from processors.errors import StartupError
 
 ALERT_TYPES = ("AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP")
 LISTED = 50  # customers listed by name in a Markdown comparison, per direction
 
 
-class BacktestError(ValueError):
+class BacktestError(StartupError, ValueError):
     """An input file is missing, unreadable or not of the expected format."""
 
 

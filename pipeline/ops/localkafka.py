@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from processors.errors import StartupError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LOCAL_DIR = REPO_ROOT / "deploy" / "local"
 POM = LOCAL_DIR / "pom.xml"
@@ -44,7 +46,7 @@ JAVA_MISSING = (
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
-class BrokerError(Exception):
+class BrokerError(StartupError):
     """The local broker could not be prepared, started or stopped."""
 
 

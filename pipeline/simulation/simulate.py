@@ -50,6 +50,7 @@ from pipeline.simulation.population import (
     build_customers,
 )
 from pipeline.simulation.sample import RawEvent
+from processors.errors import StartupError
 
 MAGIC = b"CPEV1\n"
 TAGS = {"PROFILE": b"P", "VOICE": b"V", "EMAIL": b"E", "CHAT": b"C", "SOCIAL": b"S"}
@@ -64,7 +65,7 @@ SCHEMAS = {
 _FRAME = struct.Struct(">cHI")
 
 
-class EventFileError(ValueError):
+class EventFileError(StartupError, ValueError):
     """The file is not an event file of this format, or it is cut short."""
 
 

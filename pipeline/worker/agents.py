@@ -19,7 +19,7 @@ from pipeline.topics import RAW_CHANNELS
 from pipeline.worker import codecs
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
-from processors.errors import DeadLetter
+from processors.errors import DeadLetter, DeadLetterReason
 from processors.interaction import Interaction, Source
 from processors.normalize import Normalizer, handle_key
 from processors.profile import CustomerProfile
@@ -35,7 +35,7 @@ ORIGIN_TOPIC = "carepipe.origin.topic"
 ORIGIN_PARTITION = "carepipe.origin.partition"
 ORIGIN_OFFSET = "carepipe.origin.offset"
 ORIGIN_KEY = "carepipe.origin.key"
-UNEXPECTED = "PROCESSING_ERROR"
+UNEXPECTED = DeadLetterReason.PROCESSING_ERROR
 
 
 def customer_partition(customer_id: str, partitions: int) -> int:
@@ -102,7 +102,7 @@ class NormalizeStep:
                 await self._divert_to_handle(event, record, source)
                 return None
             interaction = normalize(record, source, datetime.now(UTC))
-        except (AvroDecodeError, DeadLetter) as exc:
+        except DeadLetter as exc:  # undecodable or invalid
             await self.dead_letters.send(key, event.value, exc, exc.reason, source)
             return None
         except Exception as exc:  # a bug must not stop the partition: keep the record

@@ -12,13 +12,7 @@ from typing import Any
 import pytest
 
 import schemas
-from processors.errors import (
-    FUTURE_TIMESTAMP,
-    INVALID_FIELD,
-    MISSING_CUSTOMER,
-    NEGATIVE_DURATION,
-    InvalidEvent,
-)
+from processors.errors import DeadLetterReason, InvalidEvent
 from processors.interaction import Interaction, SocialContext, Source, Survey
 from processors.normalize import (
     DEFAULT_MAX_FUTURE_SKEW,
@@ -414,15 +408,17 @@ def test_social_handle_resolution_through_a_handle_key_index() -> None:
 @pytest.mark.parametrize("resolver_answer", [None, ""])
 def test_social_post_from_unknown_handle_is_missing_customer(resolver_answer: str | None) -> None:
     normalizer = Normalizer(resolve_handle=lambda platform, handle: resolver_answer)
-    assert_rejected("SOCIAL", social_post(customer_id=None), MISSING_CUSTOMER, normalizer)
+    assert_rejected(
+        "SOCIAL", social_post(customer_id=None), DeadLetterReason.MISSING_CUSTOMER, normalizer
+    )
 
 
 def test_social_post_without_customer_and_default_resolver_is_missing_customer() -> None:
-    assert_rejected("SOCIAL", social_post(customer_id=None), MISSING_CUSTOMER)
+    assert_rejected("SOCIAL", social_post(customer_id=None), DeadLetterReason.MISSING_CUSTOMER)
 
 
 def test_social_negative_follower_count_is_invalid() -> None:
-    assert_rejected("SOCIAL", social_post(follower_count=-1), INVALID_FIELD)
+    assert_rejected("SOCIAL", social_post(follower_count=-1), DeadLetterReason.INVALID_FIELD)
 
 
 @pytest.mark.parametrize(
@@ -505,13 +501,13 @@ def test_voice_without_transcript_has_no_sentiment() -> None:
 @pytest.mark.parametrize("channel", ["VOICE", "EMAIL", "CHAT"])
 def test_missing_customer(channel: str, customer_id: str | None) -> None:
     factory, _ = FACTORIES[channel]
-    assert_rejected(channel, factory(customer_id=customer_id), MISSING_CUSTOMER)
+    assert_rejected(channel, factory(customer_id=customer_id), DeadLetterReason.MISSING_CUSTOMER)
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_event_time_beyond_the_allowed_skew_is_rejected(channel: str) -> None:
     record = at_time(channel, NOW + DEFAULT_MAX_FUTURE_SKEW + timedelta(milliseconds=1))
-    assert_rejected(channel, record, FUTURE_TIMESTAMP)
+    assert_rejected(channel, record, DeadLetterReason.FUTURE_TIMESTAMP)
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -527,34 +523,37 @@ def test_end_time_beyond_the_allowed_skew_is_rejected(channel: str, factory: str
     record = globals()[factory](
         started_at=NOW - timedelta(minutes=1), ended_at=NOW + timedelta(days=3)
     )
-    assert_rejected(channel, record, FUTURE_TIMESTAMP)
+    assert_rejected(channel, record, DeadLetterReason.FUTURE_TIMESTAMP)
 
 
 def test_future_skew_is_configurable() -> None:
     strict = Normalizer(NormalizeConfig(max_future_skew=timedelta(0)))
     assert normalize("EMAIL", email_message(sent_at=NOW), strict).occurred_at == NOW
     assert_rejected(
-        "EMAIL", email_message(sent_at=NOW + timedelta(seconds=1)), FUTURE_TIMESTAMP, strict
+        "EMAIL",
+        email_message(sent_at=NOW + timedelta(seconds=1)),
+        DeadLetterReason.FUTURE_TIMESTAMP,
+        strict,
     )
 
 
 @pytest.mark.parametrize(
     ("channel", "overrides", "reason"),
     [
-        ("VOICE", {"ended_at": STARTED - timedelta(seconds=1)}, NEGATIVE_DURATION),
-        ("CHAT", {"ended_at": STARTED - timedelta(seconds=1)}, NEGATIVE_DURATION),
-        ("VOICE", {"queue_wait_seconds": -1}, NEGATIVE_DURATION),
-        ("CHAT", {"queue_wait_seconds": -1}, NEGATIVE_DURATION),
-        ("VOICE", {"hold_seconds": -5}, NEGATIVE_DURATION),
-        ("VOICE", {"transfers": -1}, INVALID_FIELD),
-        ("VOICE", {"survey": answers(csat=6)}, INVALID_FIELD),
-        ("VOICE", {"survey": answers(csat=0)}, INVALID_FIELD),
-        ("VOICE", {"survey": answers(nps=11)}, INVALID_FIELD),
-        ("VOICE", {"survey": answers(nps=-1)}, INVALID_FIELD),
-        ("VOICE", {"survey": answers(ces=0)}, INVALID_FIELD),
-        ("VOICE", {"survey": answers(ces=8)}, INVALID_FIELD),
-        ("CHAT", {"csat": 6}, INVALID_FIELD),
-        ("CHAT", {"csat": 0}, INVALID_FIELD),
+        ("VOICE", {"ended_at": STARTED - timedelta(seconds=1)}, DeadLetterReason.NEGATIVE_DURATION),
+        ("CHAT", {"ended_at": STARTED - timedelta(seconds=1)}, DeadLetterReason.NEGATIVE_DURATION),
+        ("VOICE", {"queue_wait_seconds": -1}, DeadLetterReason.NEGATIVE_DURATION),
+        ("CHAT", {"queue_wait_seconds": -1}, DeadLetterReason.NEGATIVE_DURATION),
+        ("VOICE", {"hold_seconds": -5}, DeadLetterReason.NEGATIVE_DURATION),
+        ("VOICE", {"transfers": -1}, DeadLetterReason.INVALID_FIELD),
+        ("VOICE", {"survey": answers(csat=6)}, DeadLetterReason.INVALID_FIELD),
+        ("VOICE", {"survey": answers(csat=0)}, DeadLetterReason.INVALID_FIELD),
+        ("VOICE", {"survey": answers(nps=11)}, DeadLetterReason.INVALID_FIELD),
+        ("VOICE", {"survey": answers(nps=-1)}, DeadLetterReason.INVALID_FIELD),
+        ("VOICE", {"survey": answers(ces=0)}, DeadLetterReason.INVALID_FIELD),
+        ("VOICE", {"survey": answers(ces=8)}, DeadLetterReason.INVALID_FIELD),
+        ("CHAT", {"csat": 6}, DeadLetterReason.INVALID_FIELD),
+        ("CHAT", {"csat": 0}, DeadLetterReason.INVALID_FIELD),
     ],
 )
 def test_rule_violations(channel: str, overrides: dict[str, Any], reason: str) -> None:
@@ -571,7 +570,9 @@ def test_zero_length_call_is_accepted() -> None:
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_upstream_sentiment_out_of_range_is_invalid(channel: str, upstream: float) -> None:
     assert_rejected(
-        channel, with_text(channel, PII_TEXT, upstream_sentiment=upstream), INVALID_FIELD
+        channel,
+        with_text(channel, PII_TEXT, upstream_sentiment=upstream),
+        DeadLetterReason.INVALID_FIELD,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from processors.errors import MISSING_CUSTOMER, InvalidEvent
+from processors.errors import DeadLetterReason, InvalidEvent
 from processors.interaction import Source
 from sinks import deadletter_headers as deadletter
 from sinks.deadletter_headers import MAX_MESSAGE_CHARS, dead_letter_headers
@@ -15,7 +15,7 @@ FAILED_AT_MS = 1_714_564_800_123
 
 def headers_of(error: BaseException, **kwargs: object) -> dict[str, bytes]:
     args: dict[str, object] = {
-        "reason": MISSING_CUSTOMER,
+        "reason": DeadLetterReason.MISSING_CUSTOMER,
         "source": SOURCE,
         "stage": "normalize",
         "failed_at_ms": FAILED_AT_MS,
@@ -47,7 +47,7 @@ def test_header_names_follow_kip_1034() -> None:
 
 
 def test_header_values() -> None:
-    error = InvalidEvent("event has no customer_id", MISSING_CUSTOMER)
+    error = InvalidEvent("event has no customer_id", DeadLetterReason.MISSING_CUSTOMER)
 
     headers = headers_of(error)
 

@@ -1,0 +1,29 @@
+"""Starts a worker process: checks the rules and the topics, then runs the Faust app."""
+
+from __future__ import annotations
+
+import faust
+
+from pipeline import admin
+from pipeline.rulesfile import load_rules
+from pipeline.settings import Settings
+from pipeline.worker.app import build_app
+from processors.rules import RulesError
+
+
+def run_worker(settings: Settings) -> None:
+    """Runs until SIGTERM or SIGINT. A bad rules file or an unusable cluster raises a
+    :class:`~processors.errors.StartupError` before the worker touches any partition."""
+    try:
+        rules = load_rules(settings.rules_file)
+    except RulesError as exc:
+        raise RulesError(f"CAREPIPE_RULES_FILE: {exc}") from exc
+    if settings.create_topics:
+        admin.ensure_topics(settings)
+    app = build_app(settings, rules)
+    worker = faust.Worker(app, loglevel=settings.log_level)
+    # Faust's start-up spinner lowers the root logger to DEBUG at levels warning and above,
+    # so that every debug call of every library builds a log record: a large share of
+    # the CPU under load. The worker runs under supervisors, not on a terminal.
+    worker.spinner = None
+    worker.execute_from_commandline()
