@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from processors.alerts import CareAlert, due_follow_ups, follow_up
-from processors.care import process_interaction
+from processors.alerts import CareAlert
+from processors.care import process_interaction, send_due_follow_ups
 from processors.errors import InvalidEvent
 from processors.history import DAY_MS, CustomerHistory, ms
 from processors.interaction import Interaction, Source
@@ -156,13 +156,11 @@ def replay(prepared: Prepared, rules: Rules, progress: Progress | None = None) -
     def send_follow_ups(until: int) -> None:
         while due and due[0][0] <= until:
             when, customer_id, _case = heapq.heappop(due)
-            history = histories[customer_id]
             now = _datetime(when)
-            profile = profiles.get(customer_id) or CustomerProfile.unknown(customer_id)
-            for case_id in due_follow_ups(history, now):
-                alert = follow_up(history, case_id, profile, rules, now)
-                if alert is not None:
-                    _count(result, alert, when)
+            for alert in send_due_follow_ups(
+                histories[customer_id], profiles.get(customer_id), rules, now
+            ):
+                _count(result, alert, when)
 
     for n, step in enumerate(prepared.steps, 1):
         send_follow_ups(step.at)

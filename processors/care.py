@@ -6,10 +6,13 @@ what is decided live is what is replayed.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from processors.alerts import CareAlert, decide
+from processors.alerts import CareAlert, decide, due_follow_ups, follow_up
+from processors.channel_windows import MetricFact
 from processors.history import DAY_MS, HISTORY_DAYS, CustomerHistory, ms, update_history
 from processors.interaction import Interaction
 from processors.profile import CustomerProfile
@@ -63,3 +66,46 @@ def is_first_contact(
         case = history.cases.get(interaction.case_id)
         return case is None or case.contacts == 0
     return not history.contacts_since_resolution(rules.thresholds.repeat_window_days)
+
+
+def send_due_follow_ups(
+    history: CustomerHistory, profile: CustomerProfile | None, rules: Rules, now: datetime
+) -> list[CareAlert]:
+    """The FOLLOW_UP alerts due at ``now`` (processing time), in case order.
+
+    Each one sent is taken off ``history.follow_ups_due``, so the caller stores the history
+    when the list is not empty. The live timer and the backtest both call this.
+    """
+    profile = profile or CustomerProfile.unknown(history.customer_id)
+    return [
+        alert
+        for case_id in due_follow_ups(history, now)
+        if (alert := follow_up(history, case_id, profile, rules, now)) is not None
+    ]
+
+
+def has_follow_up_due(stored: Mapping[str, Any], now: datetime) -> bool:
+    """Whether a stored history (:meth:`CustomerHistory.to_dict`) has a follow-up due at
+    ``now``; reads that one field, so a timer can check every customer without decoding
+    each whole history."""
+    now_ms = ms(now)
+    return any(due <= now_ms for due in (stored.get("follow_ups_due") or {}).values())
+
+
+def metric_fact(
+    interaction: Interaction, first_contact: bool, alerts: list[CareAlert]
+) -> MetricFact:
+    """What ``interaction`` adds to its channel's one-minute window."""
+    survey = interaction.survey
+    return MetricFact(
+        channel=interaction.channel,
+        occurred_at=ms(interaction.occurred_at),
+        sentiment=interaction.sentiment,
+        outcome=interaction.outcome,
+        first_contact=first_contact,
+        handle_seconds=interaction.handle_seconds,
+        csat=survey.csat if survey else None,
+        nps=survey.nps if survey else None,
+        ces=survey.ces if survey else None,
+        at_risk_opened=any(a.alert_type == "AT_RISK" and a.version == 1 for a in alerts),
+    )

@@ -356,6 +356,11 @@ class ChannelWindows:
             del self.windows[key]
         return ready
 
+    @property
+    def unsent(self) -> bool:
+        """Whether a window is still waiting to be sent (a tick may complete it)."""
+        return any(not window.emitted for window in self.windows.values())
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "channel": self.channel,

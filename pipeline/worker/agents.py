@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import faust
-from kafka.partitioner.default import murmur2
 
 from pipeline.topics import RAW_CHANNELS
 from pipeline.worker import codecs
@@ -22,6 +21,7 @@ from pipeline.worker.topics import Topics
 from processors.errors import DeadLetter, DeadLetterReason
 from processors.interaction import Interaction, Source
 from processors.normalize import Normalizer, handle_key
+from processors.partitioning import customer_partition
 from processors.profile import CustomerProfile
 from schemas import AvroDecodeError
 from sinks.deadletter import KafkaDeadLetterSink
@@ -36,12 +36,6 @@ ORIGIN_PARTITION = "carepipe.origin.partition"
 ORIGIN_OFFSET = "carepipe.origin.offset"
 ORIGIN_KEY = "carepipe.origin.key"
 UNEXPECTED = DeadLetterReason.PROCESSING_ERROR
-
-
-def customer_partition(customer_id: str, partitions: int) -> int:
-    """The partition of ``customer_id`` under Kafka's default partitioner (murmur2), which
-    the Java, kafka-python and aiokafka producers share."""
-    return (murmur2(customer_id.encode()) & 0x7FFFFFFF) % partitions
 
 
 class NormalizeStep:

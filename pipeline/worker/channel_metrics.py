@@ -77,5 +77,5 @@ def register(
     async def tick() -> None:
         # Only channels with windows still open in this worker's partitions need a tick.
         for channel, stored in list(windows_table.items()):
-            if stored and any(not w["emitted"] for w in stored["windows"].values()):
+            if stored and ChannelWindows.from_dict(stored).unsent:
                 await topics.metric_facts.send(key=channel.encode(), value=TICK)

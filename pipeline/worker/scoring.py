@@ -15,10 +15,10 @@ import faust
 
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
-from processors.alerts import CareAlert, due_follow_ups, follow_up
-from processors.care import process_interaction
-from processors.channel_windows import MetricFact, PartialWindows
-from processors.history import CustomerHistory, ms
+from processors.alerts import CareAlert
+from processors.care import has_follow_up_due, metric_fact, process_interaction, send_due_follow_ups
+from processors.channel_windows import PartialWindows
+from processors.history import CustomerHistory
 from processors.interaction import Interaction
 from processors.profile import CustomerProfile
 from processors.rules import Rules
@@ -95,8 +95,7 @@ def register_follow_ups(
     async def find_due_follow_ups() -> None:
         now = datetime.now(UTC)
         for customer_id, stored in list(histories.items()):
-            follow_ups = (stored or {}).get("follow_ups_due") or {}
-            if any(due <= now.timestamp() * 1000 for due in follow_ups.values()):
+            if stored and has_follow_up_due(stored, now):
                 await topics.follow_ups.send(key=customer_id.encode(), value=b"due")
 
     @app.agent(topics.follow_ups, name="send-follow-ups")
@@ -106,32 +105,7 @@ def register_follow_ups(
             history, profile = scorer.load(customer_id)
             if history is None:
                 continue
-            now = datetime.now(UTC)
-            profile = profile or CustomerProfile.unknown(customer_id)
-            alerts = [
-                alert
-                for case_id in due_follow_ups(history, now)
-                if (alert := follow_up(history, case_id, profile, rules, now)) is not None
-            ]
+            alerts = send_due_follow_ups(history, profile, rules, datetime.now(UTC))
             if alerts:
                 histories[customer_id] = history.to_dict()
                 await scorer.send(alerts)
-
-
-def metric_fact(
-    interaction: Interaction, first_contact: bool, alerts: list[CareAlert]
-) -> MetricFact:
-    """What ``interaction`` adds to its channel's one-minute window."""
-    survey = interaction.survey
-    return MetricFact(
-        channel=interaction.channel,
-        occurred_at=ms(interaction.occurred_at),
-        sentiment=interaction.sentiment,
-        outcome=interaction.outcome,
-        first_contact=first_contact,
-        handle_seconds=interaction.handle_seconds,
-        csat=survey.csat if survey else None,
-        nps=survey.nps if survey else None,
-        ces=survey.ces if survey else None,
-        at_risk_opened=any(a.alert_type == "AT_RISK" and a.version == 1 for a in alerts),
-    )

@@ -25,7 +25,7 @@ from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
 from pipeline.simulation.sample import RawEvent
 from pipeline.topics import ALERTS, CARE_INPUTS, HANDLES, NORMALIZED, PROFILES, REKEYED, VOICE
-from pipeline.worker.agents import customer_partition
+from processors.partitioning import customer_partition
 
 pytestmark = pytest.mark.integration
 
