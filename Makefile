@@ -27,6 +27,7 @@ demo: setup
 
 test: setup
 	$(BIN)/ruff check pipeline processors sinks schemas tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 unit: setup
@@ -37,6 +38,7 @@ integration: setup
 
 lint: setup
 	$(BIN)/ruff check pipeline processors sinks schemas tests
+	$(BIN)/mypy
 	$(BIN)/ruff format --check pipeline processors sinks schemas tests
 
 kafka-start: setup

@@ -376,7 +376,7 @@ def alerts_tail(
 ) -> None:
     """Follow care.alerts (kafka-python, no consumer group) until Ctrl-C."""
     from pipeline.ops import alerts_tail as tail
-    from processors.rules import ALERT_TYPES
+    from processors.domain import ALERT_TYPES
 
     unknown = sorted(set(types) - set(ALERT_TYPES))
     if unknown:

@@ -10,10 +10,11 @@ decisions are event times, so replays decide the same way.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from processors.domain import AlertStatus, AlertType, Channel, Severity, Tier
 from processors.history import CustomerHistory, OpenAlert, ms
 from processors.interaction import Interaction
 from processors.playbook import choose_action
@@ -32,24 +33,23 @@ class CareAlert:
     alert_id: str
     version: int
     customer_id: str
-    alert_type: str
-    severity: str
-    status: str
+    alert_type: AlertType
+    severity: Severity
+    status: AlertStatus
     score: float
     reasons: tuple[Reason, ...]
     explanation: str
     excerpt: str
-    channel: str
+    channel: Channel
     interaction_id: str
     case_id: str | None
-    customer_tier: str
+    customer_tier: Tier
     recommended_action: str
     playbook_id: str
     respond_by: datetime | None
     event_time: datetime
     created_at: datetime
     rules_version: str = ""
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_record(self) -> dict[str, Any]:
         return {
@@ -84,7 +84,7 @@ class CareAlert:
         }
 
 
-def alert_id(customer_id: str, alert_type: str, trigger: str) -> str:
+def alert_id(customer_id: str, alert_type: AlertType, trigger: str) -> str:
     """Deterministic id of the alert that ``trigger`` (an interaction id) opened."""
     digest = hashlib.sha256(f"{customer_id}\x1f{alert_type}\x1f{trigger}".encode())
     return digest.hexdigest()[:32]
@@ -124,10 +124,10 @@ class _Context:
     def alert(
         self,
         open_alert: OpenAlert,
-        status: str,
+        status: AlertStatus,
         reasons: tuple[Reason, ...],
         explanation: str,
-        record_type: str | None = None,
+        record_type: AlertType | None = None,
     ) -> CareAlert:
         alert_type = record_type or open_alert.alert_type
         entry = choose_action(
@@ -219,6 +219,8 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
     if at < h.watermark - PUBLIC_POST_MAX_AGE_MS:
         return None  # a late post: too old to answer in public now
     t = rules.thresholds
+    alert_type: AlertType
+    severity: Severity
     if sentiment <= t.public_complaint_sentiment:
         alert_type = "PUBLIC_COMPLAINT"
         severity = "LOW"
@@ -296,7 +298,7 @@ def follow_up(
     case = history.cases.get(case_id)
     if case is None or case.open:
         return None
-    severity = "MEDIUM" if case.escalations >= 2 else "LOW"
+    severity: Severity = "MEDIUM" if case.escalations >= 2 else "LOW"
     trigger = f"case:{case_id}:{case.resolved_at}"
     entry = choose_action(rules.playbook, "FOLLOW_UP", severity, profile.tier)
     resolved_at = datetime.fromtimestamp((case.resolved_at or 0) / 1000, UTC)
@@ -340,7 +342,7 @@ def excerpt(text: str, limit: int) -> str:
     return text[: cut if cut > limit // 2 else limit - 1] + "…"
 
 
-def _cooling_down(h: CustomerHistory, alert_type: str, at: int, rules: Rules) -> bool:
+def _cooling_down(h: CustomerHistory, alert_type: AlertType, at: int, rules: Rules) -> bool:
     closed = h.closed_alerts_at.get(alert_type)
     cooldown = rules.cooldown(alert_type)
     return closed is not None and at - closed < cooldown.total_seconds() * 1000

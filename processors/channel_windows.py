@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from processors.domain import Channel, Outcome
+
 DEFAULT_WINDOW_MS = 60_000
 DEFAULT_GRACE_MS = 10_000
 DEFAULT_RETAIN_MS = 3_600_000
@@ -29,10 +31,10 @@ DEFAULT_RETAIN_MS = 3_600_000
 class MetricFact:
     """What one interaction adds to its channel's window."""
 
-    channel: str
+    channel: Channel
     occurred_at: int
     sentiment: float | None = None
-    outcome: str = "NONE"
+    outcome: Outcome = "NONE"
     first_contact: bool = False
     handle_seconds: int = 0
     csat: int | None = None
@@ -50,7 +52,7 @@ def _start_of(occurred_at: int, window_ms: int = DEFAULT_WINDOW_MS) -> int:
 class ChannelWindow:
     """Sums and counts of one channel over [window_start, window_end)."""
 
-    channel: str
+    channel: Channel
     window_start: int
     window_end: int
     interactions: int = 0
@@ -280,7 +282,7 @@ class PartialWindows:
 class ChannelWindows:
     """The open and recently closed windows of one channel."""
 
-    channel: str
+    channel: Channel
     window_ms: int = DEFAULT_WINDOW_MS
     watermark: int = 0
     windows: dict[str, ChannelWindow] = field(default_factory=dict)

@@ -27,6 +27,8 @@ class DeadLetterReason(StrEnum):
     """Why a record went to a dead-letter topic: every code any stage writes."""
 
     # Decoding (schemas/): the bytes are not a record of the topic's contract.
+    EMPTY_VALUE = "EMPTY_VALUE"
+    NOT_AVRO = "NOT_AVRO"
     MALFORMED_AVRO = "MALFORMED_AVRO"
     UNKNOWN_SCHEMA = "UNKNOWN_SCHEMA"
     # Validation (processors/normalize.py): it decoded, but breaks a rule of its contract.

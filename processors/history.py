@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from processors.domain import AlertType, Channel, Outcome, Severity
 from processors.interaction import Interaction
 from processors.rules import Rules
 
@@ -39,9 +40,9 @@ class Contact:
     """One inbound contact on the timeline."""
 
     at: int
-    channel: str
+    channel: Channel
     case_id: str | None
-    outcome: str
+    outcome: Outcome
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -60,7 +61,7 @@ class CaseState:
     opened_at: int
     last_contact_at: int
     contacts: int = 0
-    channels: list[str] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
     escalations: int = 0
     resolved_at: int | None = None
 
@@ -119,8 +120,8 @@ class OpenAlert:
     """An alert that is open (or was last escalated) for this customer and type."""
 
     alert_id: str
-    alert_type: str
-    severity: str
+    alert_type: AlertType
+    severity: Severity
     version: int
     score: float
     opened_at: int
@@ -170,7 +171,7 @@ class CustomerHistory:
 
     # Windows ---------------------------------------------------------------------------
 
-    def contacts(self, days: int, channel: str | None = None) -> int:
+    def contacts(self, days: int, channel: Channel | None = None) -> int:
         """Inbound contacts in the ``days`` days up to the watermark (one channel or all)."""
         first = _day(self.watermark) - days + 1
         return sum(

@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-CHANNELS = ("VOICE", "EMAIL", "CHAT", "SOCIAL")
-OUTCOMES = ("NONE", "RESOLVED", "UNRESOLVED", "ABANDONED", "ESCALATED", "CALLBACK_REQUESTED")
+from processors.domain import Channel, Direction, Outcome, SentimentSource
 
 
 @dataclass(frozen=True)
@@ -78,21 +77,21 @@ class Interaction:
 
     interaction_id: str
     customer_id: str
-    channel: str
+    channel: Channel
     occurred_at: datetime
     normalized_at: datetime
     source: Source
-    direction: str = "INBOUND"
+    direction: Direction = "INBOUND"
     ended_at: datetime | None = None
     case_id: str | None = None
     thread_id: str | None = None
     agent_id: str | None = None
-    outcome: str = "NONE"
+    outcome: Outcome = "NONE"
     text: str = ""
     text_truncated: bool = False
     pii_redactions: int = 0
     sentiment: float | None = None
-    sentiment_source: str = "NONE"
+    sentiment_source: SentimentSource = "NONE"
     queue_wait_seconds: int = 0
     handle_seconds: int = 0
     hold_seconds: int = 0

@@ -12,4 +12,5 @@ def customer_partition(customer_id: str, partitions: int) -> int:
     >>> customer_partition("C100001", 3) in range(3)
     True
     """
-    return (murmur2(customer_id.encode()) & 0x7FFFFFFF) % partitions
+    hashed: int = murmur2(customer_id.encode())
+    return (hashed & 0x7FFFFFFF) % partitions

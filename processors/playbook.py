@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from processors.domain import AlertType, Severity, Tier
 from processors.rules import PlaybookEntry, severity_rank
 
 
 def choose_action(
-    playbook: Sequence[PlaybookEntry], alert_type: str, severity: str, tier: str
+    playbook: Sequence[PlaybookEntry], alert_type: AlertType, severity: Severity, tier: Tier
 ) -> PlaybookEntry:
     """The most specific entry that applies: highest ``min_severity`` reached, then the
     fewest tiers. Rules validation guarantees a LOW entry for every type and tier."""

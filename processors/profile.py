@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from processors.domain import Tier
+
 
 @dataclass(frozen=True)
 class CustomerProfile:
     """Tier, value and renewal of a customer (schemas/CustomerProfile.avsc)."""
 
     customer_id: str
-    tier: str = "BASIC"
+    tier: Tier = "BASIC"
     lifetime_value: float = 0.0
     renewal_date: date | None = None
     social_handles: tuple[tuple[str, str], ...] = field(default=())

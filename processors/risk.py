@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from processors.domain import Severity
 from processors.history import DAY_MS, CaseState, CustomerHistory
 from processors.interaction import Interaction
 from processors.profile import CustomerProfile
@@ -43,7 +44,7 @@ class RiskAssessment:
     the multipliers (HIGH_VALUE, RENEWAL_NEAR) with the points they added."""
 
     score: float
-    severity: str
+    severity: Severity
     reasons: tuple[Reason, ...]
     base_points: float
     multiplier: float
@@ -167,10 +168,10 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
     ]
     if complaints:
         loudest = sorted(complaints, key=lambda p: -p.follower_count)[: w.PUBLIC_COMPLAINT.cap]
-        units = sum(reach_factor(p.follower_count) for p in loudest)
+        reach = sum((reach_factor(p.follower_count) for p in loudest), 0.0)
         yield reason(
             "PUBLIC_COMPLAINT",
-            units,
+            reach,
             f"{len(complaints)} negative public post(s), reach up to "
             f"{loudest[0].follower_count:,} followers",
         )
@@ -216,7 +217,7 @@ def _multipliers(
 ) -> Iterator[tuple[float, Reason]]:
     m = rules.multipliers
     points = base
-    value = m.tier[profile.tier]  # type: ignore[index]
+    value = m.tier[profile.tier]
     high_value = profile.lifetime_value >= m.high_value_lifetime_value
     if high_value:
         value *= m.high_value_factor

@@ -10,15 +10,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from processors.domain import ALERT_TYPES, SEVERITIES, TIERS, AlertType, Severity, Tier
 from processors.errors import StartupError
 
-SEVERITIES = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
-TIERS = ("BASIC", "SILVER", "GOLD", "PLATINUM")
-ALERT_TYPES = ("AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP", "RECOVERED")
 SIGNALS = (
     "NEGATIVE_SENTIMENT",
     "SENTIMENT_DECLINE",
@@ -33,9 +31,10 @@ SIGNALS = (
     "PUBLIC_COMPLAINT",
     "UNRESOLVED_AGING",
 )
-Severity = Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
-Tier = Literal["BASIC", "SILVER", "GOLD", "PLATINUM"]
-AlertType = Literal["AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP", "RECOVERED"]
+
+# The severities a score band starts; below MEDIUM's band a score is LOW.
+Band = Literal["MEDIUM", "HIGH", "CRITICAL"]
+BANDS: tuple[Band, ...] = get_args(Band)
 
 
 class RulesError(StartupError, ValueError):
@@ -109,7 +108,7 @@ class Multipliers(_Strict):
 class Alerting(_Strict):
     at_risk_threshold: float = Field(gt=0, le=100)
     recover_below: float = Field(ge=0, le=100)
-    severity_bands: dict[Literal["MEDIUM", "HIGH", "CRITICAL"], float]
+    severity_bands: dict[Band, float]
     cooldown_hours: dict[AlertType, float]
     follow_up_after_hours: float = Field(gt=0, le=24 * 30)
     excerpt_chars: int = Field(ge=20, le=500)
@@ -118,9 +117,9 @@ class Alerting(_Strict):
     def _consistent(self) -> Alerting:
         if self.recover_below >= self.at_risk_threshold:
             raise ValueError("recover_below must be lower than at_risk_threshold")
-        bands = [self.severity_bands.get(s) for s in ("MEDIUM", "HIGH", "CRITICAL")]
-        if None in bands:
+        if any(s not in self.severity_bands for s in BANDS):
             raise ValueError("severity_bands needs MEDIUM, HIGH and CRITICAL")
+        bands = [self.severity_bands[s] for s in BANDS]
         if not bands == sorted(bands) or len(set(bands)) != 3:
             raise ValueError("severity_bands must rise: MEDIUM < HIGH < CRITICAL")
         return self
@@ -174,13 +173,13 @@ class Rules(_Strict):
                 )
         return self
 
-    def cooldown(self, alert_type: str) -> timedelta:
-        return timedelta(hours=self.alerting.cooldown_hours.get(alert_type, 0))  # type: ignore[call-overload]
+    def cooldown(self, alert_type: AlertType) -> timedelta:
+        return timedelta(hours=self.alerting.cooldown_hours.get(alert_type, 0))
 
-    def severity_for(self, score: float) -> str:
+    def severity_for(self, score: float) -> Severity:
         bands = self.alerting.severity_bands
-        for severity in ("CRITICAL", "HIGH", "MEDIUM"):
-            if score >= bands[severity]:  # type: ignore[index]
+        for severity in reversed(BANDS):
+            if score >= bands[severity]:
                 return severity
         return "LOW"
 
@@ -216,5 +215,5 @@ def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, An
     return merged
 
 
-def severity_rank(severity: str) -> int:
+def severity_rank(severity: Severity) -> int:
     return SEVERITIES.index(severity)

@@ -6,13 +6,15 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from processors.domain import SentimentSource
+
 # VADER slows down badly on long, emoji-heavy text (vaderSentiment #110): score the
 # opening of the text only; it carries the customer's tone well enough.
 DEFAULT_MAX_SCORED_CHARS = 1000
 
-UPSTREAM = "UPSTREAM"
-VADER = "VADER"
-NONE = "NONE"
+UPSTREAM: SentimentSource = "UPSTREAM"
+VADER: SentimentSource = "VADER"
+NONE: SentimentSource = "NONE"
 
 
 @dataclass(frozen=True)
@@ -20,7 +22,7 @@ class Sentiment:
     """A sentiment value and where it came from (UPSTREAM, VADER or NONE)."""
 
     value: float | None
-    source: str
+    source: SentimentSource
 
 
 class SentimentScorer:

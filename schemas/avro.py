@@ -46,12 +46,15 @@ def load_schema(name: str) -> dict[str, Any]:
     path = SCHEMAS_DIR / f"{name}.avsc"
     if not path.is_file():
         raise KeyError(f"no schema named {name!r} in {SCHEMAS_DIR} (known: {schema_names()})")
-    return fastavro.parse_schema(json.loads(path.read_text()))
+    parsed = fastavro.parse_schema(json.loads(path.read_text()))
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{path}: a contract is a record schema, not {type(parsed).__name__}")
+    return parsed
 
 
 def schema_fingerprint(schema: Mapping[str, Any]) -> bytes:
     """CRC-64-AVRO fingerprint of the schema's Parsing Canonical Form, as written on the wire."""
-    return bytes.fromhex(fingerprint(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+    return bytes.fromhex(fingerprint(to_parsing_canonical_form(dict(schema)), "CRC-64-AVRO"))
 
 
 class SingleObjectCodec:
@@ -69,7 +72,7 @@ class SingleObjectCodec:
         self.fingerprint = schema_fingerprint(schema)
         self.header = MARKER + self.fingerprint
         # Parsed once here: fastavro would parse a plain schema again on every call.
-        self._parsed = fastavro.parse_schema(schema)
+        self._parsed = fastavro.parse_schema(dict(schema))
         # Writer fingerprint -> the parsed writer schema and the reader schema to resolve it
         # to (None for records written with ``schema`` itself).
         self._writers: dict[bytes, tuple[Schema, Schema | None]] = {
@@ -77,7 +80,7 @@ class SingleObjectCodec:
         }
         for writer in older:
             self._writers[schema_fingerprint(writer)] = (
-                fastavro.parse_schema(writer),
+                fastavro.parse_schema(dict(writer)),
                 self._parsed,
             )
 
@@ -89,12 +92,14 @@ class SingleObjectCodec:
 
     def decode(self, data: bytes | None) -> dict[str, Any]:
         if not data:
-            raise AvroDecodeError(f"empty value where a {self.name} was expected", "EMPTY_VALUE")
+            raise AvroDecodeError(
+                f"empty value where a {self.name} was expected", DeadLetterReason.EMPTY_VALUE
+            )
         if len(data) < HEADER_SIZE or data[:2] != MARKER:
             raise AvroDecodeError(
                 f"not Avro single-object encoding: the C3 01 marker and fingerprint are missing "
                 f"({len(data)} bytes)",
-                "NOT_AVRO",
+                DeadLetterReason.NOT_AVRO,
             )
         known = self._writers.get(data[2:HEADER_SIZE])
         if known is None:

@@ -28,7 +28,9 @@ class PipelineMetrics:
         def counter(name: str, doc: str, labels: tuple[str, ...]) -> Counter:
             return Counter(name, doc, labels, registry=registry)
 
-        def histogram(name: str, doc: str, labels: tuple[str, ...], buckets: tuple) -> Histogram:  # type: ignore[type-arg]
+        def histogram(
+            name: str, doc: str, labels: tuple[str, ...], buckets: tuple[float, ...]
+        ) -> Histogram:
             return Histogram(name, doc, labels, buckets=buckets, registry=registry)
 
         self.events = counter(

@@ -16,8 +16,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator
 
+from processors.domain import ALERT_TYPES, AlertType, Severity
 from processors.errors import StartupError
-from processors.rules import ALERT_TYPES, AlertType, Severity, severity_rank
+from processors.rules import severity_rank
 
 SECRET_PREFIX = "whsec_"
 # The Standard Webhooks specification's bounds on a signing key's length.
@@ -50,7 +51,7 @@ class EndpointConfig(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9-]+$", min_length=1, max_length=40)
     url: HttpUrl
-    types: tuple[AlertType, ...] = ALERT_TYPES  # type: ignore[assignment]  # the same names
+    types: tuple[AlertType, ...] = ALERT_TYPES
     min_severity: Severity = "LOW"
     format: Literal["generic", "slack"] = "generic"
     secrets: tuple[str, ...] = Field(
@@ -79,7 +80,7 @@ class EndpointConfig(BaseModel):
                 )
         return value
 
-    def accepts(self, alert_type: str, severity: str) -> bool:
+    def accepts(self, alert_type: AlertType, severity: Severity) -> bool:
         """Whether this endpoint wants alerts of this type and severity."""
         return alert_type in self.types and severity_rank(severity) >= severity_rank(
             self.min_severity

@@ -43,7 +43,7 @@ def backoff_bound(retry: int, base: float, cap: float) -> float:
     if retry < 1:
         raise ValueError("retries count from 1")
     # min() before the power would overflow for large retry numbers.
-    return min(cap, base * 2 ** min(retry - 1, 64))
+    return min(cap, base * 2.0 ** min(retry - 1, 64))
 
 
 def backoff_delay(retry: int, base: float, cap: float, random: Callable[[], float]) -> float:

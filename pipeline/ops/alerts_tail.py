@@ -11,7 +11,8 @@ from typing import Any
 from pipeline.ops.outputs import OutputReader, decode
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS
-from processors.rules import ALERT_TYPES, SEVERITIES, severity_rank
+from processors.domain import ALERT_TYPES, SEVERITIES
+from processors.rules import severity_rank
 
 
 def follow(

@@ -22,11 +22,11 @@ import faust
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
 from processors.channel_windows import ChannelWindows, PartialWindows, WindowDelta
+from processors.domain import CHANNELS
 
 log = logging.getLogger(__name__)
 
 TICK = {"tick": True}
-CHANNELS = ("VOICE", "EMAIL", "CHAT", "SOCIAL")
 FLUSH_EVERY_S = 1.0
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from processors.domain import TIERS
 from processors.playbook import choose_action
-from processors.rules import TIERS, PlaybookEntry
+from processors.rules import PlaybookEntry
 from tests.unit.processors.journey import RULES
 
 

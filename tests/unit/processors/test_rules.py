@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pipeline.rulesfile import DEFAULT_RULES_FILE, load_rules
-from processors.rules import ALERT_TYPES, SIGNALS, TIERS, Rules, RulesError, parse_rules
+from processors.domain import ALERT_TYPES, TIERS
+from processors.rules import SIGNALS, Rules, RulesError, parse_rules
 from tests.unit.processors.journey import default_rules_mapping, rules_with
 
 

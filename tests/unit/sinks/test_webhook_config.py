@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from pipeline.cli import main
 from pipeline.delivery.webhooksfile import load_endpoints
-from processors.rules import ALERT_TYPES
+from processors.domain import ALERT_TYPES
 from sinks.webhook_endpoints import WebhooksFileError, parse_endpoints
 
 SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
