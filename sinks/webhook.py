@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import schemas
+from processors.errors import DeadLetterReason
 from processors.interaction import Source
-from sinks.deadletter_headers import dead_letter_headers
+from sinks.deadletter import Stage, dead_letter_headers
 from sinks.errors import (
     DeliveryFailed,
     DeliveryInterrupted,
@@ -40,7 +41,7 @@ from sinks.webhook_retry import Verdict, retry_wait, verdict
 
 log = logging.getLogger(__name__)
 
-STAGE = "webhook"
+STAGE: Stage = "webhook"
 ENDPOINT_HEADER = "carepipe.webhook.endpoint"
 STATUS_HEADER = "carepipe.webhook.status"
 ATTEMPTS_HEADER = "carepipe.webhook.attempts"
@@ -248,7 +249,7 @@ class WebhookSink:
         self,
         message: AlertMessage,
         error: BaseException,
-        reason: str,
+        reason: DeadLetterReason,
         failure: DeliveryFailed | None,
     ) -> None:
         failed_at_ms = int(self.clock() * 1000)

@@ -23,7 +23,7 @@ from pipeline.simulation.population import PopulationConfig
 from pipeline.simulation.sample import RawEvent
 from pipeline.simulation.simulate import simulate
 from pipeline.topics import ALERTS, DLQ, HANDLES, NORMALIZED, PROFILES, VOICE
-from sinks import deadletter_headers as deadletter
+from sinks import deadletter
 
 console = Console(highlight=False)
 SUMMARY_EVERY_S = 15.0

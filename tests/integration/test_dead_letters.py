@@ -16,7 +16,7 @@ from pipeline.ops.outputs import OutputReader, decode
 from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
 from pipeline.topics import CHAT, DLQ, EMAIL, NORMALIZED, SOCIAL, VOICE
-from sinks import deadletter_headers as deadletter
+from sinks import deadletter
 
 pytestmark = pytest.mark.integration
 

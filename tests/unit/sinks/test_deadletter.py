@@ -1,4 +1,5 @@
-"""Dead-letter headers: KIP-1034 names, UTF-8 values, a capped message."""
+"""Dead letters: KIP-1034 header names, UTF-8 values, a capped message; the sink sends the
+record untouched with them."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ import pytest
 
 from processors.errors import DeadLetterReason, InvalidEvent
 from processors.interaction import Source
-from sinks import deadletter_headers as deadletter
-from sinks.deadletter_headers import MAX_MESSAGE_CHARS, dead_letter_headers
+from sinks import deadletter
+from sinks.deadletter import MAX_MESSAGE_CHARS, dead_letter_headers
 
 SOURCE = Source("interactions.voice", 7, 1_234_567_890_123)
 FAILED_AT_MS = 1_714_564_800_123
