@@ -203,7 +203,7 @@ def complaint(
     issue: str | None = None,
 ) -> str:
     """A customer's words about an issue on its ``attempt``-th contact, in one of many
-    shapes; ``issue`` (from :func:`issue`) keeps a case's problem the same across contacts."""
+    shapes; ``issue`` (from :func:`pick_issue`) keeps a case's problem the same across contacts."""
     parts = [_frame(rng, channel, issue or pick_issue(rng, topic), brand)]
     if attempt >= 2 and rng.random() < 0.75:
         parts.append(_fill(rng, rng.choice(_REPEATS), attempt=attempt))
