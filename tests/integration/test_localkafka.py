@@ -88,7 +88,7 @@ def test_a_cluster_id_that_begins_with_a_dash_formats(
     cfg: lk.BrokerConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # About one random id in 64 begins with "-": the storage tool must not take it for an option.
-    monkeypatch.setattr(lk, "new_cluster_id", lambda: "-8b1rGQoS0qA3dIA-PxgXQ")
+    monkeypatch.setattr(lk.process, "new_cluster_id", lambda: "-8b1rGQoS0qA3dIA-PxgXQ")
     started = lk.start(cfg, timeout=90)
     assert started.running
     assert "cluster.id=-8b1rGQoS0qA3dIA-PxgXQ" in (cfg.data_dir / "meta.properties").read_text()

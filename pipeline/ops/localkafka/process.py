@@ -1,5 +1,5 @@
-"""Start, stop and inspect a real single-node Apache Kafka 4.3.1 broker (KRaft, broker and
-controller in one JVM) for local runs and tests, using jars resolved from Maven Central."""
+"""The broker process: ``start``, ``stop`` and ``status`` of the broker launched from a
+``BrokerConfig``'s home, tracked by a pid file and serialised by a start lock."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import fcntl
 import os
 import shutil
 import signal
-import socket
-import struct
 import subprocess
 import time
 import uuid
@@ -18,23 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from processors.errors import StartupError
+from pipeline.ops.localkafka.config import LOG4J_CONFIG, BrokerConfig, render_server_properties
+from pipeline.ops.localkafka.errors import BrokerError
+from pipeline.ops.localkafka.jars import ensure_jars, run_tool
+from pipeline.ops.localkafka.probe import broker_answers, port_free
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-LOCAL_DIR = REPO_ROOT / "deploy" / "local"
-POM = LOCAL_DIR / "pom.xml"
-LOG4J_CONFIG = LOCAL_DIR / "log4j2.properties"
-
-DEFAULT_HOME = LOCAL_DIR / ".kafka"
-DEFAULT_LIBS_DIR = DEFAULT_HOME / "libs"
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 9092
-DEFAULT_CONTROLLER_PORT = 9093
-DEFAULT_HEAP = "1g"
-
-KAFKA_JAR_GLOB = "kafka_2.13-*.jar"
-_PROBE_ID = 0x0CA4E  # correlation id of our metadata probe
-MVN_MISSING = "mvn not found on PATH: install Maven to resolve the Kafka jars from Maven Central"
 JAVA_MISSING = (
     "java not found on PATH: install a Java 17+ runtime "
     "(e.g. apt-get install openjdk-17-jre-headless) to run the local Kafka broker"
@@ -46,46 +32,6 @@ JAVA_MISSING = (
 _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}
 
 
-class BrokerError(StartupError):
-    """The local broker could not be prepared, started or stopped."""
-
-
-@dataclass(frozen=True)
-class BrokerConfig:
-    home: Path = DEFAULT_HOME
-    host: str = DEFAULT_HOST
-    port: int = DEFAULT_PORT
-    controller_port: int = DEFAULT_CONTROLLER_PORT
-    heap: str = DEFAULT_HEAP
-    # Jars are shared by every home (tests use throwaway homes), so they stay in the default one.
-    libs_dir: Path = DEFAULT_LIBS_DIR
-
-    def __post_init__(self) -> None:
-        # Absolute, because the broker runs with its home as working directory.
-        object.__setattr__(self, "home", Path(self.home).expanduser().absolute())
-        object.__setattr__(self, "libs_dir", Path(self.libs_dir).expanduser().absolute())
-
-    @property
-    def data_dir(self) -> Path:
-        return self.home / "data"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.home / "broker.pid"
-
-    @property
-    def server_properties(self) -> Path:
-        return self.home / "server.properties"
-
-    @property
-    def bootstrap(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
 @dataclass(frozen=True)
 class BrokerStatus:
     running: bool  # a Kafka broker answers metadata requests on `bootstrap`
@@ -95,78 +41,9 @@ class BrokerStatus:
     detail: str
 
 
-def render_server_properties(cfg: BrokerConfig) -> str:
-    """The broker's server.properties: one node, dev-sized, nothing auto-created."""
-    props = {
-        "process.roles": "broker,controller",
-        "node.id": "1",
-        "controller.quorum.voters": f"1@{cfg.host}:{cfg.controller_port}",
-        "listeners": f"PLAINTEXT://{cfg.host}:{cfg.port},CONTROLLER://{cfg.host}:{cfg.controller_port}",
-        "advertised.listeners": f"PLAINTEXT://{cfg.host}:{cfg.port}",
-        "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        "log.dirs": str(cfg.data_dir),
-        "num.partitions": "3",
-        # A single node cannot honour the default replication factor of 3 for internal topics.
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
-        "group.initial.rebalance.delay.ms": "0",
-        # Topics come from our own setup code, so a typo fails loudly instead of creating a topic.
-        "auto.create.topics.enable": "false",
-        "log.retention.hours": "168",
-        # Small segments keep a dev disk tidy; 1 MiB is the smallest Kafka 4.x accepts.
-        "log.segment.bytes": str(16 * 1024 * 1024),
-        "offsets.topic.segment.bytes": str(16 * 1024 * 1024),
-        "transaction.state.log.segment.bytes": str(16 * 1024 * 1024),
-    }
-    lines = ["# Written by pipeline/ops/localkafka.py on every start; edits are overwritten."]
-    lines += [f"{key}={value}" for key, value in props.items()]
-    return "\n".join(lines) + "\n"
-
-
 def new_cluster_id() -> str:
     """A KRaft cluster id: 16 random bytes, base64url without padding (22 chars)."""
     return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
-
-
-def ensure_jars(cfg: BrokerConfig) -> Path:
-    """Resolve the broker jars into cfg.libs_dir with Maven unless they are already there."""
-    if any(cfg.libs_dir.glob(KAFKA_JAR_GLOB)):
-        return cfg.libs_dir
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise BrokerError(MVN_MISSING)
-    _run([mvn, "-q", "-B", "-f", str(POM), "package", f"-Dlibs.dir={cfg.libs_dir}"])
-    if not any(cfg.libs_dir.glob(KAFKA_JAR_GLOB)):
-        raise BrokerError(f"Maven ran but left no {KAFKA_JAR_GLOB} in {cfg.libs_dir}")
-    return cfg.libs_dir
-
-
-def broker_answers(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True if a Kafka broker on host:port answers a Metadata request listing at least one broker.
-
-    Plain sockets rather than kafka-python: a failed kafka-python 3.0 bootstrap leaks its I/O
-    thread and sockets, which the test suite (filterwarnings = error) turns into failures.
-    """
-    client_id = b"carepipe-localkafka"
-    # Header v1 (api_key 3 = Metadata, version 4, correlation id, client id), then the v4 body:
-    # an empty topic list (brokers only) and allow_auto_topic_creation = false.
-    request = struct.pack(">hhih", 3, 4, _PROBE_ID, len(client_id)) + client_id
-    request += struct.pack(">i?", 0, False)
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(struct.pack(">i", len(request)) + request)
-            with sock.makefile("rb") as stream:
-                head = stream.read(16)  # size, correlation id, throttle ms, broker count
-    except OSError:
-        return False
-    if len(head) < 16:
-        return False
-    size, correlation_id, _throttle, brokers = struct.unpack(">iiii", head)
-    return 12 <= size <= 1 << 20 and correlation_id == _PROBE_ID and brokers >= 1
 
 
 def status(cfg: BrokerConfig | None = None) -> BrokerStatus:
@@ -180,7 +57,7 @@ def status(cfg: BrokerConfig | None = None) -> BrokerStatus:
     if answering:
         detail = f"a Kafka broker not started from {cfg.home} answers on {cfg.bootstrap}"
         return BrokerStatus(True, None, cfg.bootstrap, False, detail)
-    if not _port_free(cfg.host, cfg.port):
+    if not port_free(cfg.host, cfg.port):
         detail = f"not running; port {cfg.port} on {cfg.host} is taken by another process"
         return BrokerStatus(False, None, cfg.bootstrap, False, detail)
     return BrokerStatus(False, None, cfg.bootstrap, False, "not running")
@@ -202,7 +79,7 @@ def _start(cfg: BrokerConfig, timeout: float) -> BrokerStatus:
         return _wait_until_answering(cfg, current.pid, timeout)
     cfg.pid_file.unlink(missing_ok=True)  # stale: its process is gone
     for port in (cfg.port, cfg.controller_port):
-        if not _port_free(cfg.host, port):
+        if not port_free(cfg.host, port):
             raise BrokerError(
                 f"port {port} on {cfg.host} is taken by another process that is not a Kafka "
                 f"broker answering on {cfg.bootstrap}; stop it or choose other ports "
@@ -284,7 +161,7 @@ def _format_storage(cfg: BrokerConfig, java: str, classpath: str) -> None:
         "--config",
         str(cfg.server_properties),
     ]
-    _run(cmd)
+    run_tool(cmd)
 
 
 def _wait_until_answering(cfg: BrokerConfig, pid: int, timeout: float) -> BrokerStatus:
@@ -350,24 +227,6 @@ def _terminate(pid: int, timeout: float) -> None:
                 return
             time.sleep(0.1)
     raise BrokerError(f"broker pid {pid} survived SIGTERM and SIGKILL")
-
-
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        # SO_REUSEADDR: ignore TIME_WAIT leftovers, only a listener makes the port "taken".
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
-def _run(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        output = "\n".join((done.stdout + done.stderr).splitlines()[-20:])
-        raise BrokerError(f"{' '.join(cmd)} failed (exit {done.returncode}):\n{output}")
 
 
 def _log_tail(cfg: BrokerConfig, lines: int = 20) -> str:
