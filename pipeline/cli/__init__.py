@@ -1,0 +1,34 @@
+"""The ``carepipe`` command line: it parses arguments and calls into the subpackages of
+pipeline/; each module here holds the commands of one kind (see ``carepipe --help``)."""
+
+from __future__ import annotations
+
+import click
+
+from pipeline.cli import alerts, broker, contracts, measure, run, simulation
+from pipeline.cli.group import CarePipelineGroup
+
+
+@click.group(
+    cls=CarePipelineGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
+)
+def main() -> None:
+    """care-pipeline: proactive customer care from Kafka interaction streams."""
+
+
+for command in (
+    run.worker,
+    run.webhooks,
+    run.show_settings,
+    run.demo,
+    broker.kafka,
+    broker.topics,
+    contracts.schemas,
+    simulation.sample,
+    simulation.simulate,
+    measure.backtest,
+    measure.bench,
+    alerts.alerts,
+):
+    main.add_command(command)

@@ -1,0 +1,75 @@
+"""Commands for the cluster: the local single-node broker, and the pipeline's topics."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from pipeline.cli.group import settings
+
+if TYPE_CHECKING:
+    from pipeline.ops.localkafka import BrokerConfig
+
+
+@click.group(short_help="Start, stop or check the local single-node Kafka broker (KRaft).")
+def kafka() -> None:
+    """Manage the local single-node Kafka broker (KRaft, jars from Maven Central)."""
+
+
+def _broker_config(port: int | None) -> BrokerConfig:
+    from pipeline.ops import localkafka
+
+    if not port:
+        return localkafka.BrokerConfig()
+    # A broker on another port needs its own controller port and home too.
+    home = localkafka.DEFAULT_HOME.with_name(f".kafka-{port}")
+    return localkafka.BrokerConfig(home=home, port=port, controller_port=port + 1)
+
+
+_port = click.option("--port", type=int, default=None, help="Broker port (default 9092).")
+
+
+@kafka.command("start")
+@_port
+@click.option("--timeout", type=float, default=90.0, show_default=True)
+def kafka_start(port: int | None, timeout: float) -> None:
+    """Start the local broker, or reuse the one already running."""
+    from pipeline.ops import localkafka
+
+    click.echo(localkafka.start(_broker_config(port), timeout=timeout).detail)
+
+
+@kafka.command("stop")
+@_port
+def kafka_stop(port: int | None) -> None:
+    """Stop the local broker started by `carepipe kafka start`."""
+    from pipeline.ops import localkafka
+
+    click.echo(localkafka.stop(_broker_config(port)).detail)
+
+
+@kafka.command("status")
+@_port
+def kafka_status(port: int | None) -> None:
+    """Tell whether the local broker runs and answers (exit 1 if not)."""
+    from pipeline.ops import localkafka
+
+    status = localkafka.status(_broker_config(port))
+    click.echo(status.detail)
+    sys.exit(0 if status.running else 1)
+
+
+@click.group(short_help="Create the pipeline's topics (for clusters where workers may not).")
+def topics() -> None:
+    """Manage the pipeline's topics."""
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create every missing topic (for clusters where workers may not create them)."""
+    from pipeline import admin
+
+    for report in admin.ensure_topics(settings()):
+        click.echo(f"{'created' if report.created else 'exists '}  {report.name}")

@@ -1,0 +1,93 @@
+"""Commands that measure: the backtest of the risk rules and the throughput bench."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(short_help="Replay recorded events to score the risk rules.")
+@click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Ground truth CSV, as `carepipe simulate --truth` writes it.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rules laid over the defaults (default: the defaults alone).",
+)
+@click.option(
+    "--compare",
+    "compare_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A second rules file, replayed and reported side by side.",
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(1, 365),
+    default=30,
+    show_default=True,
+    help="Days before churn in which an AT_RISK alert counts as a catch.",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report: Markdown, or JSON for a .json name.",
+)
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write precision/recall and score distributions as a PNG.",
+)
+def backtest(
+    events: Path,
+    truth: Path,
+    rules_file: Path | None,
+    compare_file: Path | None,
+    horizon: int,
+    report: Path | None,
+    plot: Path | None,
+) -> None:
+    """Replay EVENTS (a `carepipe simulate --out` file) offline through the normalizers
+    and the risk rules, and score the AT_RISK alerts against the ground truth: precision,
+    recall, F1, lead time, alert volume. --compare runs a second rules file beside it.
+    Without --report the Markdown report goes to standard output."""
+    from pipeline.measure.backtest import (
+        markdown,
+        report_data,
+        run_backtest,
+        summary_line,
+        write_plot,
+        write_report,
+    )
+
+    run = run_backtest(events, truth, rules_file, compare_file, horizon)
+    files = {"A": str(rules_file or "default"), "B": str(compare_file or "")}
+    data = report_data(run, files)
+    if plot is not None:
+        write_plot(plot, run.evaluations)
+    if report is None:
+        click.echo(markdown(data), nl=False)
+        return
+    write_report(report, data)
+    for rules in data["rules"]:
+        click.echo(summary_line(rules))
+
+
+@click.command(short_help="Measure throughput, latency and memory against the ceiling.")
+@click.option("--events", type=int, default=200_000, show_default=True)
+@click.option("--customers", type=int, default=60_000, show_default=True)
+@click.option("--rate", type=float, default=1000, show_default=True, help="Offered load, events/s.")
+@click.option("--latency-seconds", type=float, default=20, show_default=True)
+@click.option("--report", type=click.Path(path_type=Path), default=Path("bench-report.json"))
+def bench(events: int, customers: int, rate: float, latency_seconds: float, report: Path) -> None:
+    """Pre-load events on fresh topics and measure, on the configured broker: the raw
+    client ceiling, the full pipeline with one worker, latency at a fixed load, memory."""
+    from pipeline.measure.bench import run_bench
+
+    run_bench(events, customers, rate, latency_seconds, report)

@@ -1,0 +1,50 @@
+"""Commands that run a process until stopped: the worker, the webhook deliverer, the demo;
+and the effective settings they would run with."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from pipeline.cli.group import settings
+
+
+@click.command(short_help="Run a stream-processing worker (CAREPIPE_* settings).")
+def worker() -> None:
+    """Run a stream-processing worker (settings from CAREPIPE_* variables)."""
+    from pipeline.worker.main import run_worker
+
+    run_worker(settings())
+
+
+@click.command(short_help="Deliver care alerts to webhooks (CAREPIPE_WEBHOOKS_FILE).")
+def webhooks() -> None:
+    """Deliver care.alerts to the endpoints of CAREPIPE_WEBHOOKS_FILE (Standard Webhooks)."""
+    from pipeline.delivery.webhooks import run_webhooks
+
+    sys.exit(run_webhooks(settings()))
+
+
+@click.command("settings", short_help="Print the effective settings (secrets hidden).")
+def show_settings() -> None:
+    """Print the effective settings (secrets hidden)."""
+    for name, value in settings().describe().items():
+        click.echo(f"CAREPIPE_{name.upper()}={value}")
+
+
+@click.command(short_help="Run the demo: broker, worker, a live stream and its alerts.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--customers", type=int, default=1000, show_default=True)
+@click.option("--events", type=int, default=3000, show_default=True)
+@click.option("--rate", type=float, default=100, show_default=True, help="Events per second.")
+@click.option("--seed", type=int, default=7, show_default=True)
+def demo(duration: float | None, customers: int, events: int, rate: float, seed: int) -> None:
+    """Start the broker and a worker, stream simulated events, show alerts live.
+
+    Ctrl-C (or --duration) stops everything it started and prints the summary.
+    """
+    from pipeline.ops.demo import run_demo
+
+    summary = run_demo(duration, customers=customers, events=events, rate=rate, seed=seed)
+    sys.exit(0 if sum(summary.normalized.values()) else 1)
