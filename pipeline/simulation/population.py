@@ -158,7 +158,7 @@ def _customer(
     start = config.start
     tier, _, ltv_mu = rng.choices(_TIERS, weights=[row[1] for row in _TIERS])[0]
     cid = f"C{100000 + i}"
-    handles = []
+    handles: list[tuple[str, str, int]] = []
     for _ in range(rng.choices((0, 1, 2), weights=(45, 45, 10))[0]):
         platform = weighted(rng, _PLATFORMS)
         if platform not in (p for p, _, _ in handles):

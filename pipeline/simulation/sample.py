@@ -89,7 +89,9 @@ def _profile(rng: random.Random, cid: str, handle: str, now: datetime) -> dict[s
     }
 
 
-def _voice(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _voice(
+    rng: random.Random, n: int, cid: str, handle: str, at: datetime, mood: str, text: str
+) -> dict[str, Any]:
     outcome = {
         "unhappy": rng.choice(("UNRESOLVED", "ESCALATED", "ABANDONED", "CALLBACK_REQUESTED")),
         "neutral": rng.choice(("RESOLVED", "RESOLVED", "UNRESOLVED")),
@@ -123,7 +125,9 @@ def _voice(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: igno
     }
 
 
-def _email(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _email(
+    rng: random.Random, n: int, cid: str, handle: str, at: datetime, mood: str, text: str
+) -> dict[str, Any]:
     subject = {"unhappy": "Complaint", "neutral": "Question", "happy": "Thank you"}[mood]
     return {
         "message_id": f"<msg-{n}@mail.example>",
@@ -139,7 +143,9 @@ def _email(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: igno
     }
 
 
-def _chat(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _chat(
+    rng: random.Random, n: int, cid: str, handle: str, at: datetime, mood: str, text: str
+) -> dict[str, Any]:
     bot_only = mood == "neutral" and rng.random() < 0.5
     messages = [
         {"sender": "BOT", "sent_at": at, "text": "Hi! How can I help you today?"},
@@ -166,7 +172,9 @@ def _chat(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: ignor
     }
 
 
-def _social(rng, n, cid, handle, at, mood, text) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+def _social(
+    rng: random.Random, n: int, cid: str, handle: str, at: datetime, mood: str, text: str
+) -> dict[str, Any]:
     # The listening tool knows some authors; the others are found by handle.
     known = rng.random() < 0.5
     return {
