@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from processors.errors import StartupError
@@ -68,6 +68,15 @@ class Settings(BaseSettings):
     metrics_window_grace_seconds: float = Field(
         10.0, ge=0, le=3600, description="How long a window waits for late events."
     )
+    session_timeout_seconds: float = Field(
+        10.0,
+        ge=1,
+        le=1800,
+        description="How long the group waits for a silent worker before its partitions move.",
+    )
+    heartbeat_interval_seconds: float = Field(
+        1.0, gt=0, le=600, description="How often a worker tells the group it is alive."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field("info")
     webhooks_file: Path | None = Field(
         None, description="YAML list of webhook endpoints for `carepipe webhooks`."
@@ -82,6 +91,16 @@ class Settings(BaseSettings):
         if not _BROKER.match(value):
             raise ValueError("expected kafka://host:port, several separated by ';'")
         return value
+
+    @model_validator(mode="after")
+    def _heartbeat_within_session(self) -> Settings:
+        if self.heartbeat_interval_seconds * 3 > self.session_timeout_seconds:
+            raise ValueError(
+                f"{ENV_PREFIX}HEARTBEAT_INTERVAL_SECONDS={self.heartbeat_interval_seconds:g} must "
+                f"be at most a third of {ENV_PREFIX}SESSION_TIMEOUT_SECONDS="
+                f"{self.session_timeout_seconds:g}, or one late heartbeat ends the session"
+            )
+        return self
 
     @field_validator("topic_prefix")
     @classmethod
@@ -136,6 +155,9 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "?"
+            if not error["loc"]:  # a rule between settings: its message names them
+                problems.append(str(error["msg"]).removeprefix("Value error, "))
+                continue
+            name = str(error["loc"][0])
             problems.append(f"{ENV_PREFIX}{name.upper()}={error.get('input')!r}: {error['msg']}")
         raise SettingsError("bad setting " + "; ".join(problems)) from exc

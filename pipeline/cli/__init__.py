@@ -29,6 +29,7 @@ for command in (
     simulation.simulate,
     measure.backtest,
     measure.bench,
+    measure.chaos,
     alerts.alerts,
 ):
     main.add_command(command)

@@ -1,4 +1,5 @@
-"""Commands that measure: the backtest of the risk rules and the throughput bench."""
+"""Commands that measure: the backtest of the risk rules, the throughput bench and the
+chaos suite."""
 
 from __future__ import annotations
 
@@ -91,3 +92,43 @@ def bench(events: int, customers: int, rate: float, latency_seconds: float, repo
     from pipeline.measure.bench import run_bench
 
     run_bench(events, customers, rate, latency_seconds, report)
+
+
+@click.command(short_help="Crash, restart and rebalance the pipeline; count lost alerts.")
+@click.option("--customers", type=click.IntRange(10), default=3_000, show_default=True)
+@click.option(
+    "--events", type=click.IntRange(100), default=12_000, show_default=True,
+    help="Interactions after the customers' profiles.",
+)  # fmt: skip
+@click.option("--rate", type=click.FloatRange(1), default=400, show_default=True,
+              help="Records sent per second.")  # fmt: skip
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option(
+    "--scenario", "scenarios", multiple=True,
+    help="Run only these (repeatable): kill-restart, kill-empty-state, broker-restart, "
+    "rebalance, stall, broker-kill. Default: all.",
+)  # fmt: skip
+@click.option("--report", type=click.Path(path_type=Path), default=Path("chaos-report.json"),
+              show_default=True)  # fmt: skip
+def chaos(
+    customers: int, events: int, rate: float, seed: int, scenarios: tuple[str, ...], report: Path
+) -> None:
+    """Feed one simulated stream through a clean pipeline and through pipelines that are
+    killed, restarted, rebalanced and stalled, on a broker of their own, and compare what
+    each wrote with the clean run: alerts lost or invented, duplicates, raw records
+    unaccounted for, recovery times. Exits 1 when anything is lost or invented."""
+    from pipeline.measure.chaos.run import ChaosConfig, run_chaos
+    from pipeline.measure.chaos.scenarios import SCENARIOS
+
+    unknown = sorted(set(scenarios) - set(SCENARIOS))
+    if unknown:
+        raise click.BadParameter(f"unknown: {', '.join(unknown)}", param_hint="--scenario")
+    config = ChaosConfig(
+        customers=customers,
+        events=events,
+        rate=rate,
+        seed=seed,
+        scenarios=scenarios or tuple(SCENARIOS),
+    )
+    if not run_chaos(config, report).ok:
+        raise SystemExit(1)

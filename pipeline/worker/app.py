@@ -44,6 +44,10 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         # Table dumps would expose customer data to anyone who reaches the port.
         web_tables_enabled=False,
         consumer_auto_offset_reset="earliest",
+        # A worker killed without leaving the group holds its partitions until its session
+        # ends: Faust's 60 s default is a minute with no processing for those partitions.
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=settings.heartbeat_interval_seconds,
         # Batch what the agents send: every batch and produce request has a fixed cost in
         # the client. 20 ms adds at most that much to the latency.
         producer_linger=0.02,

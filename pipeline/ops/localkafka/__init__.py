@@ -3,7 +3,8 @@ controller in one JVM) for local runs and tests, using jars resolved from Maven 
 
 ``config`` holds ``BrokerConfig`` and the server.properties it renders, ``jars`` resolves
 the jars, ``probe`` asks a port whether a broker answers, and ``process`` starts, stops and
-reports on the broker process. The names callers use are importable from here.
+reports on the broker process (``kill`` crashes it, for the chaos suite). The names
+callers use are importable from here.
 """
 
 from pipeline.ops.localkafka.config import (
@@ -26,6 +27,7 @@ from pipeline.ops.localkafka.probe import broker_answers
 from pipeline.ops.localkafka.process import (
     JAVA_MISSING,
     BrokerStatus,
+    kill,
     new_cluster_id,
     start,
     status,
@@ -51,6 +53,7 @@ __all__ = [
     "BrokerStatus",
     "broker_answers",
     "ensure_jars",
+    "kill",
     "new_cluster_id",
     "render_server_properties",
     "start",

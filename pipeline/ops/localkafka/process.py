@@ -136,6 +136,22 @@ def stop(cfg: BrokerConfig | None = None, timeout: float = 30) -> BrokerStatus:
     return BrokerStatus(False, None, cfg.bootstrap, False, f"stopped broker pid {pid}")
 
 
+def kill(cfg: BrokerConfig | None = None, timeout: float = 10) -> BrokerStatus:
+    """Kill the broker started from cfg.home with SIGKILL, as a crash would: no clean
+    shutdown, its logs left to recover on the next start."""
+    cfg = cfg or BrokerConfig()
+    pid = _managed_pid(cfg)
+    if pid is None:
+        return BrokerStatus(False, None, cfg.bootstrap, False, "not running (nothing to kill)")
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout
+    while _alive(pid):
+        if time.monotonic() > deadline:
+            raise BrokerError(f"broker pid {pid} survived SIGKILL")
+        time.sleep(0.05)
+    return BrokerStatus(False, None, cfg.bootstrap, False, f"killed broker pid {pid}")
+
+
 @contextmanager
 def _start_lock(cfg: BrokerConfig) -> Iterator[None]:
     # One starter per home at a time (parallel test sessions, CLI + tests): the loser then

@@ -1,0 +1,115 @@
+"""What a chaos scenario is judged by: the outputs of a run, compared with the reference's.
+
+Pure: the outputs are read from the topics elsewhere (:mod:`pipeline.measure.chaos.outputs`).
+An alert record is named by its ``(alert_id, version)``, a normalized record by its
+interaction id, a raw input record by its ``(topic, partition, offset)``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+AlertKey = tuple[str, int]
+RawPosition = tuple[str, int, int]
+EXAMPLES = 5
+
+
+@dataclass
+class Outputs:
+    """What one run wrote: every record counted, so duplicates show."""
+
+    alerts: Counter[AlertKey] = field(default_factory=Counter)
+    normalized: Counter[str] = field(default_factory=Counter)
+    # Raw records the pipeline accounted for: normalized (by source) or dead-lettered.
+    handled: set[RawPosition] = field(default_factory=set)
+    dead_letters: int = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Lost and invented records of a run against the reference; duplicates are allowed
+    (at-least-once) but counted."""
+
+    alerts_expected: int
+    alerts_lost: int
+    alerts_invented: int
+    alert_duplicates: int
+    normalized_expected: int
+    normalized_lost: int
+    normalized_invented: int
+    normalized_duplicates: int
+    raw_sent: int
+    raw_unaccounted: int
+    examples: dict[str, list[str]]
+
+    @property
+    def ok(self) -> bool:
+        return not (
+            self.alerts_lost
+            or self.alerts_invented
+            or self.normalized_lost
+            or self.normalized_invented
+            or self.raw_unaccounted
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "alerts_expected": self.alerts_expected,
+            "alerts_lost": self.alerts_lost,
+            "alerts_invented": self.alerts_invented,
+            "alert_duplicates": self.alert_duplicates,
+            "normalized_expected": self.normalized_expected,
+            "normalized_lost": self.normalized_lost,
+            "normalized_invented": self.normalized_invented,
+            "normalized_duplicates": self.normalized_duplicates,
+            "raw_sent": self.raw_sent,
+            "raw_unaccounted": self.raw_unaccounted,
+            "examples": self.examples,
+        }
+
+
+def judge(reference: Outputs, run: Outputs, sent: Iterable[RawPosition]) -> Verdict:
+    """``run`` against ``reference``; ``sent`` are the raw records the run was given."""
+    expected_alerts, got_alerts = set(reference.alerts), set(run.alerts)
+    expected_ids, got_ids = set(reference.normalized), set(run.normalized)
+    sent = set(sent)
+    lost = expected_alerts - got_alerts
+    invented = got_alerts - expected_alerts
+    unaccounted = sent - run.handled
+    return Verdict(
+        alerts_expected=len(expected_alerts),
+        alerts_lost=len(lost),
+        alerts_invented=len(invented),
+        alert_duplicates=duplicates(run.alerts),
+        normalized_expected=len(expected_ids),
+        normalized_lost=len(expected_ids - got_ids),
+        normalized_invented=len(got_ids - expected_ids),
+        normalized_duplicates=duplicates(run.normalized),
+        raw_sent=len(sent),
+        raw_unaccounted=len(unaccounted),
+        examples={
+            "alerts_lost": [f"{a} v{v}" for a, v in sorted(lost)[:EXAMPLES]],
+            "alerts_invented": [f"{a} v{v}" for a, v in sorted(invented)[:EXAMPLES]],
+            "normalized_lost": sorted(expected_ids - got_ids)[:EXAMPLES],
+            "raw_unaccounted": [f"{t}[{p}]@{o}" for t, p, o in sorted(unaccounted)[:EXAMPLES]],
+        },
+    )
+
+
+def duplicates(counts: Counter[Any]) -> int:
+    """Records beyond the first of each name."""
+    return sum(n - 1 for n in counts.values() if n > 1)
+
+
+def agreement(live: Iterable[AlertKey], offline: Iterable[AlertKey]) -> dict[str, int]:
+    """How the clean live run's alert records and the offline backtest's differ."""
+    live, offline = set(live), set(offline)
+    return {
+        "both": len(live & offline),
+        "live_only": len(live - offline),
+        "offline_only": len(offline - live),
+    }
