@@ -51,6 +51,23 @@ class CareAlert:
     created_at: datetime
     rules_version: str = ""
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON form, times as epoch milliseconds: how a history keeps what it sent."""
+        record = self.to_record()
+        for name in ("respond_by", "event_time", "created_at"):
+            moment = record[name]
+            record[name] = None if moment is None else int(moment.timestamp() * 1000)
+        return record
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CareAlert:
+        values = dict(data)
+        values["reasons"] = tuple(Reason(**r) for r in values["reasons"])
+        for name in ("respond_by", "event_time", "created_at"):
+            at = values[name]
+            values[name] = None if at is None else datetime.fromtimestamp(at / 1000, UTC)
+        return cls(**values)
+
     def to_record(self) -> dict[str, Any]:
         return {
             "alert_id": self.alert_id,

@@ -13,8 +13,15 @@ from typing import Any
 
 from processors.alerts import CareAlert, decide, due_follow_ups, follow_up
 from processors.channel_windows import MetricFact
-from processors.history import DAY_MS, HISTORY_DAYS, CustomerHistory, ms, update_history
-from processors.interaction import Interaction
+from processors.history import (
+    DAY_MS,
+    HISTORY_DAYS,
+    CustomerHistory,
+    Delivery,
+    ms,
+    update_history,
+)
+from processors.interaction import Interaction, Source
 from processors.profile import CustomerProfile
 from processors.risk import RiskAssessment, assess
 from processors.rules import Rules
@@ -24,14 +31,19 @@ from processors.rules import Rules
 class CareOutcome:
     """The history to store, the risk of this interaction and the alert records to send.
 
-    ``duplicate`` is True for an interaction already in the history (a replay after a
-    crash): nothing changes and no alert is sent.
+    ``duplicate`` is True for an interaction already in the history: nothing changes. When
+    it is the same record read again (``replay``: the same partition and offset, after a
+    crash or a rebalance), ``alerts`` are the records it sent the first time, to be sent
+    again, so that a crash between storing the history and sending can only duplicate an
+    alert, never lose it. An upstream duplicate (the same event in another record) sends
+    nothing.
     """
 
     history: CustomerHistory
     risk: RiskAssessment | None = None
     alerts: list[CareAlert] = field(default_factory=list)
     duplicate: bool = False
+    replay: bool = False
     # No earlier contact on the same case (or, without a case, on an unresolved issue).
     first_contact: bool = False
 
@@ -45,15 +57,37 @@ def process_interaction(
 ) -> CareOutcome:
     """Updates ``history`` (in place, when given) and decides the alerts."""
     if history is not None and interaction.interaction_id in history.seen:
+        delivery = history.deliveries.get(interaction.interaction_id)
+        if delivery is not None and delivery.source == source_key(interaction.source):
+            sent = [CareAlert.from_dict(alert) for alert in delivery.alerts]
+            return CareOutcome(history, alerts=sent, duplicate=True, replay=True)
         return CareOutcome(history, duplicate=True)
     profile = profile or CustomerProfile.unknown(interaction.customer_id)
     first = is_first_contact(history, interaction, rules)
     updated = update_history(history, interaction, now, rules)
     if ms(interaction.occurred_at) < updated.watermark - HISTORY_DAYS * DAY_MS:
+        remember(updated, interaction, [])
         return CareOutcome(updated)  # too late to say anything about the customer now
     risk = assess(updated, interaction, profile, rules)
     alerts = decide(updated, interaction, risk, profile, rules, now)
+    remember(updated, interaction, alerts)
     return CareOutcome(updated, risk, alerts, first_contact=first)
+
+
+def source_key(source: Source) -> str:
+    """Where a record was read, as a history keeps it. The topic is left out: an
+    interaction id names its channel, and so its raw topic."""
+    return f"{source.partition}:{source.offset}"
+
+
+def remember(history: CustomerHistory, interaction: Interaction, alerts: list[CareAlert]) -> None:
+    """Records what ``interaction`` sent, and forgets deliveries whose id left ``seen``."""
+    history.deliveries[interaction.interaction_id] = Delivery(
+        source_key(interaction.source), [alert.to_dict() for alert in alerts]
+    )
+    if len(history.deliveries) > len(history.seen):
+        seen = set(history.seen)
+        history.deliveries = {k: v for k, v in history.deliveries.items() if k in seen}
 
 
 def is_first_contact(

@@ -144,6 +144,19 @@ class OpenAlert:
 
 
 @dataclass
+class Delivery:
+    """What one seen interaction sent, kept so that a replay of the same record sends it
+    again: where the record was read (``partition:offset``) and its alert records
+    (:meth:`CareAlert.to_dict`)."""
+
+    source: str
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "alerts": list(self.alerts)}
+
+
+@dataclass
 class CustomerHistory:
     """Everything remembered about one customer; see the module docstring for the rules."""
 
@@ -168,6 +181,8 @@ class CustomerHistory:
     closed_alerts_at: dict[str, int] = field(default_factory=dict)
     follow_ups_due: dict[str, int] = field(default_factory=dict)
     last_score: float = 0.0
+    # interaction id -> what it sent, for the ids in ``seen``.
+    deliveries: dict[str, Delivery] = field(default_factory=dict)
 
     # Windows ---------------------------------------------------------------------------
 
@@ -226,6 +241,7 @@ class CustomerHistory:
             "closed_alerts_at": dict(self.closed_alerts_at),
             "follow_ups_due": dict(self.follow_ups_due),
             "last_score": self.last_score,
+            "deliveries": {key: d.to_dict() for key, d in self.deliveries.items()},
         }
 
     @classmethod
@@ -242,6 +258,7 @@ class CustomerHistory:
         values["open_alerts"] = {
             k: OpenAlert(**v) for k, v in values.get("open_alerts", {}).items()
         }
+        values["deliveries"] = {k: Delivery(**v) for k, v in values.get("deliveries", {}).items()}
         return cls(**values)
 
 

@@ -104,6 +104,13 @@ class PipelineMetrics:
             ("channel",),
             HANDLE_BUCKETS,
         )
+        self.duplicates = counter(
+            "carepipe_duplicate_interactions_total",
+            "Interactions met again, by channel and kind: replay (the same record read again "
+            "after a crash or rebalance; its outputs are sent again) or upstream (the same "
+            "event in another record; dropped).",
+            ("channel", "kind"),
+        )
         self.abandoned = counter(
             "carepipe_contacts_abandoned_total",
             "Contacts abandoned in queue, by channel.",
@@ -116,6 +123,9 @@ class PipelineMetrics:
         self.stage_seconds.labels("normalize").observe(seconds)
         if interaction.sentiment is not None:
             self.sentiment.labels(channel).observe(interaction.sentiment)
+
+    def duplicate(self, interaction: Interaction, replay: bool) -> None:
+        self.duplicates.labels(interaction.channel, "replay" if replay else "upstream").inc()
 
     def dead_lettered(self, stage: str, reason: str) -> None:
         self.dead_letters.labels(stage, reason).inc()

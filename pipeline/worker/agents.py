@@ -39,12 +39,12 @@ UNEXPECTED = DeadLetterReason.PROCESSING_ERROR
 
 
 class NormalizeStep:
-    """Turns one raw channel record into an :class:`Interaction` and sends it on.
+    """Turns one raw channel record into an :class:`Interaction`.
 
-    The normalized record goes to ``interactions.normalized``; when the record sits on
-    another partition than its customer's, it also goes to ``interactions.rekeyed`` and
-    the step answers None: the customer's own partition scores it. Records that fail are
-    dead-lettered with their original bytes, and the step answers None too.
+    When the record sits on another partition than its customer's, the interaction goes to
+    ``interactions.rekeyed`` and the step answers None: the customer's own partition scores
+    it, and there the scorer writes ``interactions.normalized``, once per event. Records
+    that fail are dead-lettered with their original bytes, and the step answers None too.
     """
 
     def __init__(
@@ -61,7 +61,6 @@ class NormalizeStep:
         self.partitions = partitions
         self.dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
         self.interaction_codec = codecs.get("Interaction")
-        self.normalized_topic = topics.normalized.get_topic_name()
         self.rekeyed_topic = topics.rekeyed.get_topic_name()
         self.channels: dict[str, tuple[str, codecs.AvroCodec, Normalize]] = {}
         for channel, spec in RAW_CHANNELS.items():
@@ -104,14 +103,13 @@ class NormalizeStep:
             await self.dead_letters.send(key, event.value, exc, UNEXPECTED, source)
             return None
         self.metrics.normalized(interaction, time.perf_counter() - started)
-        customer_key = interaction.customer_id.encode()
-        value = self.interaction_codec.dumps(interaction.to_record())
-        # Straight to the producer: Faust flushes it before committing the offsets.
-        producer = self.app.producer
-        await producer.send(self.normalized_topic, customer_key, value, None, None, None)
         owner = customer_partition(interaction.customer_id, self.partitions)
         if owner != event.message.partition or event.message.topic not in self.channels:
-            await producer.send(self.rekeyed_topic, customer_key, value, owner, None, None)
+            value = self.interaction_codec.dumps(interaction.to_record())
+            # Straight to the producer: Faust flushes it before committing the offsets.
+            await self.app.producer.send(
+                self.rekeyed_topic, interaction.customer_id.encode(), value, owner, None, None
+            )
             return None
         return interaction
 

@@ -69,7 +69,7 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         app, declared_topics, normalizer, metrics, settings.topic_partitions
     )
     partials = PartialWindows(window_ms=int(settings.metrics_window_seconds * 1000))
-    scorer = scoring.Scorer(declared_topics, declared_tables, rules, metrics, partials)
+    scorer = scoring.Scorer(app, declared_topics, declared_tables, rules, metrics, partials)
     care.register(app, declared_topics, normalize, scorer, metrics)
     agents.register(app, declared_topics, declared_tables, normalize)
     scoring.register_follow_ups(app, declared_topics, scorer, settings.follow_up_check_seconds)

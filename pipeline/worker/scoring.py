@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import faust
 
+from pipeline.worker import codecs
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
 from processors.alerts import CareAlert
@@ -38,13 +39,17 @@ class Scorer:
 
     def __init__(
         self,
+        app: faust.App,
         topics: Topics,
         tables: Tables,
         rules: Rules,
         metrics: PipelineMetrics,
         windows: PartialWindows,
     ) -> None:
+        self.app = app
         self.topics = topics
+        self.normalized_topic = topics.normalized.get_topic_name()
+        self.interaction_codec = codecs.get("Interaction")
         self.histories = tables.histories
         self.profiles = tables.profiles
         self.rules = rules
@@ -59,29 +64,49 @@ class Scorer:
         )
 
     async def score(self, interaction: Interaction) -> None:
-        """Updates the history of the interaction's customer and sends what it decides."""
+        """Updates the history of the interaction's customer and sends what it decides:
+        the normalized interaction and its alerts. A record read again sends the same
+        again; an upstream duplicate sends nothing."""
         started = time.perf_counter()
         history, profile = self.load(interaction.customer_id)
         outcome = process_interaction(history, interaction, profile, self.rules, datetime.now(UTC))
-        if outcome.duplicate or outcome.risk is None:
+        if outcome.duplicate:
+            self.metrics.duplicate(interaction, replay=outcome.replay)
+            if outcome.replay:
+                await self.send_normalized(interaction)
+                await self.send(outcome.alerts, replay=True)
             return
         self.histories[interaction.customer_id] = outcome.history.to_dict()
+        await self.send_normalized(interaction)
+        if outcome.risk is None:
+            return
         await self.send(outcome.alerts)
         self.windows.add(metric_fact(interaction, outcome.first_contact, outcome.alerts))
         self.metrics.scored(
             interaction, outcome.risk, outcome.first_contact, time.perf_counter() - started
         )
 
-    async def send(self, alerts: list[CareAlert]) -> None:
+    async def send_normalized(self, interaction: Interaction) -> None:
+        value = self.interaction_codec.dumps(interaction.to_record())
+        # Straight to the producer: Faust flushes it before committing the offsets.
+        await self.app.producer.send(
+            self.normalized_topic, interaction.customer_id.encode(), value, None, None, None
+        )
+
+    async def send(self, alerts: list[CareAlert], replay: bool = False) -> None:
+        """Sends alert records; ``replay`` for records sent before, which are not counted
+        again in the metrics."""
         for alert in alerts:
             await self.topics.alerts.send(key=alert.customer_id.encode(), value=alert.to_record())
-            self.metrics.alerted(alert)
+            if not replay:
+                self.metrics.alerted(alert)
             log.info(
-                "alert %s %s v%d %s",
+                "alert %s %s v%d %s%s",
                 alert.alert_type,
                 alert.severity,
                 alert.version,
                 alert.alert_id,
+                " (again, for a record read again)" if replay else "",
             )
 
 

@@ -21,7 +21,7 @@ from pipeline.ops import localkafka
 from pipeline.ops.producer import SPECS
 from pipeline.ops.workerproc import WorkerProcess, free_port
 from pipeline.settings import Settings, load_settings
-from pipeline.topics import CARE_INPUTS, NORMALIZED, PROFILES, SOCIAL_UNRESOLVED
+from pipeline.topics import CARE_INPUTS, HANDLES, NORMALIZED, PROFILES, SOCIAL_UNRESOLVED
 
 WORKER_ENV = {"CAREPIPE_LOG_LEVEL": "info"}
 
@@ -115,6 +115,13 @@ class Pipeline:
         if lag:
             raise RuntimeError(f"{self.name}: {lag} input records still unprocessed")
 
+    def wait_profiles_stored(self, timeout_s: float = 120.0) -> None:
+        """Until the group has processed every profile and social handle sent so far."""
+        topics = [self.settings.topic(spec.name) for spec in (PROFILES, HANDLES)]
+        lag = admin.wait_caught_up(self.settings, topics, timeout_s)
+        if lag:
+            raise RuntimeError(f"{self.name}: {lag} profiles or handles still unprocessed")
+
     def outputs(self) -> Outputs:
         return read_outputs(self.settings)
 
@@ -134,12 +141,15 @@ def kill(worker: WorkerProcess) -> None:
 
 @dataclass
 class Feeder:
-    """Sends the records at ``rate`` per second from a thread; ``sent`` counts them and
-    ``positions`` holds where each raw channel record landed."""
+    """Sends the ``prelude`` (the CRM profiles) at once and waits for ``ready``, then the
+    ``records`` at ``rate`` per second, from a thread. ``sent`` counts the records and
+    ``positions`` holds where each one landed."""
 
     settings: Settings
+    prelude: Sequence[Record]
     records: Sequence[Record]
     rate: float
+    ready: Callable[[], None] = lambda: None
     sent: int = 0
     positions: set[RawPosition] = field(default_factory=set)
     error: BaseException | None = None
@@ -182,18 +192,19 @@ class Feeder:
             request_timeout_ms=10_000,
             reconnect_backoff_max_ms=1000,
         )
-        profiles = self.settings.topic(PROFILES.name)
         pending = []
         try:
+            for record in self.prelude:
+                producer.send(self.settings.topic(record.topic), key=record.key, value=record.value)
+            producer.flush()
+            self.ready()
             began = time.monotonic()
             for n, record in enumerate(self.records):
                 wait = began + n / self.rate - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
                 topic = self.settings.topic(record.topic)
-                future = producer.send(topic, key=record.key, value=record.value)
-                if topic != profiles:
-                    pending.append(future)
+                pending.append(producer.send(topic, key=record.key, value=record.value))
                 self.sent += 1
                 if self.on_sent is not None:
                     self.on_sent()

@@ -17,7 +17,8 @@ from sinks import deadletter
 
 
 def read_outputs(settings: Settings, timeout_s: float = 60.0) -> Outputs:
-    """Every record of care.alerts, interactions.normalized and interactions.dlq."""
+    """Every record of care.alerts, interactions.normalized (in each partition's order)
+    and interactions.dlq."""
     outputs = Outputs()
     alert_codec, interaction_codec = schemas.codec("CareAlert"), schemas.codec("Interaction")
 
@@ -28,6 +29,7 @@ def read_outputs(settings: Settings, timeout_s: float = 60.0) -> Outputs:
     def normalized(record: ConsumerRecord) -> None:
         value = interaction_codec.decode(record.value)
         outputs.normalized[value["interaction_id"]] += 1
+        outputs.log.append(value)
         outputs.handled.add(
             (value["source_topic"], value["source_partition"], value["source_offset"])
         )

@@ -18,12 +18,20 @@ from rich.table import Table
 
 from pipeline.measure.chaos.harness import Broker, Feeder, Pipeline, Record, encode_all
 from pipeline.measure.chaos.scenarios import SCENARIOS, Context, Fault, Scenario, clean
-from pipeline.measure.chaos.verdict import Outputs, Verdict, agreement, judge
+from pipeline.measure.chaos.verdict import (
+    Outputs,
+    Verdict,
+    agreement,
+    expected_alerts,
+    judge,
+)
 from pipeline.rulesfile import load_rules
 from pipeline.simulation.population import PopulationConfig
 from pipeline.simulation.sample import RawEvent
 from pipeline.simulation.simulate import encode, simulate
 from processors.backtest import prepare, replay
+from processors.profile import CustomerProfile
+from processors.rules import Rules
 
 console = Console(highlight=False, stderr=True)
 
@@ -79,12 +87,17 @@ class ChaosReport:
         }
 
 
-def chaos_stream(config: ChaosConfig) -> list[RawEvent]:
-    """The input: profiles first, then ``events`` interactions in event-time order."""
+def chaos_stream(config: ChaosConfig) -> tuple[list[RawEvent], list[RawEvent]]:
+    """The input: the customers' profiles, then ``events`` interactions in event-time
+    order. Profile updates within the span (renewals) are left out: a profile and an
+    interaction of one customer race through two agents, so which one a decision saw
+    would depend on timing, not on the faults."""
     population = PopulationConfig(
         end=config.now, customers=config.customers, days=90, seed=config.seed
     )
-    return [timed.event for timed in simulate(population, max_events=config.events).events]
+    events = [timed.event for timed in simulate(population, max_events=config.events).events]
+    profiles = events[: config.customers]
+    return profiles, [e for e in events[config.customers :] if e.channel != "PROFILE"]
 
 
 def run_chaos(config: ChaosConfig, report_path: Path) -> ChaosReport:
@@ -93,9 +106,14 @@ def run_chaos(config: ChaosConfig, report_path: Path) -> ChaosReport:
         raise ValueError(f"unknown scenarios: {', '.join(sorted(unknown))}")
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
     folder = config.workdir.absolute() / run
-    events = chaos_stream(config)
-    records = encode_all([(e.channel, e.key, encode(e)) for e in events])
-    report = ChaosReport(_config_dict(config), len(records))
+    profiles, interactions = chaos_stream(config)
+    stream = (
+        encode_all([(e.channel, e.key, encode(e)) for e in profiles]),
+        encode_all([(e.channel, e.key, encode(e)) for e in interactions]),
+    )
+    known = {p.customer_id: p for p in (CustomerProfile.from_record(e.record) for e in profiles)}
+    rules = load_rules(None)
+    report = ChaosReport(_config_dict(config), len(stream[1]))
     broker = Broker(folder / "broker")
     progress = Progress(
         TextColumn("{task.description:<18}"),
@@ -110,23 +128,17 @@ def run_chaos(config: ChaosConfig, report_path: Path) -> ChaosReport:
         broker.start()
         progress.update(task, total=1, completed=1, state=broker.config.bootstrap)
         try:
-            reference, _faults, _seconds, _sent = _scenario(
-                "clean", clean, config, broker, folder, records, progress
-            )
-            offline = replay(
-                prepare((e.channel, e.key, e.record) for e in events), load_rules(None)
-            )
-            report.reference = {
-                "alert_records": len(reference.alerts),
-                "normalized": len(reference.normalized),
-                "dead_letters": reference.dead_letters,
-                "offline_backtest": agreement(reference.alerts, offline.emitted),
-            }
-            for name in config.scenarios:
+            reference: Outputs | None = None
+            for name in ("clean", *config.scenarios):
+                scenario = SCENARIOS.get(name, clean)
                 outputs, faults, seconds, sent = _scenario(
-                    name, SCENARIOS[name], config, broker, folder, records, progress
+                    name, scenario, config, broker, folder, stream, progress
                 )
-                verdict = judge(reference, outputs, sent)
+                if reference is None:
+                    reference = outputs
+                    report.reference = _reference(reference, profiles + interactions, rules)
+                expected = expected_alerts(outputs.log, known, rules, datetime.now(UTC))
+                verdict = judge(expected, reference, outputs, sent)
                 report.scenarios.append(ScenarioResult(name, seconds, faults, verdict))
                 report_path.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
         finally:
@@ -136,22 +148,41 @@ def run_chaos(config: ChaosConfig, report_path: Path) -> ChaosReport:
     return report
 
 
+def _reference(clean_run: Outputs, events: list[RawEvent], rules: Rules) -> dict[str, Any]:
+    """The clean run's figures, and how its alerts compare with the offline backtest's."""
+    offline = replay(prepare((e.channel, e.key, e.record) for e in events), rules)
+    return {
+        "alert_records": len(clean_run.alerts),
+        "normalized": len(clean_run.normalized),
+        "dead_letters": clean_run.dead_letters,
+        "offline_backtest": agreement(clean_run.alerts, offline.emitted),
+    }
+
+
 def _scenario(
     name: str,
     scenario: Scenario,
     config: ChaosConfig,
     broker: Broker,
     folder: Path,
-    records: list[Record],
+    stream: tuple[list[Record], list[Record]],
     progress: Progress,
 ) -> tuple[Outputs, list[Fault], float, set[tuple[str, int, int]]]:
+    prelude, records = stream
     task = progress.add_task(name, total=len(records), state="")
     pipeline = Pipeline(name, broker, folder / name, config.partitions)
     pipeline.env["CAREPIPE_SESSION_TIMEOUT_SECONDS"] = str(config.session_timeout_s)
     pipeline.create_topics()
-    feeder = Feeder(pipeline.settings, records, config.rate, on_sent=lambda: progress.advance(task))
-    ctx = Context(pipeline, feeder, broker, random.Random(f"{config.seed}:{name}"),
-                  config.session_timeout_s)  # fmt: skip
+    feeder = Feeder(
+        pipeline.settings,
+        prelude,
+        records,
+        config.rate,
+        ready=pipeline.wait_profiles_stored,
+        on_sent=lambda: progress.advance(task),
+    )
+    rng = random.Random(f"{config.seed}:{name}")
+    ctx = Context(pipeline, feeder, broker, rng, config.session_timeout_s)
     began = time.monotonic()
     try:
         scenario(ctx)
@@ -173,8 +204,9 @@ def print_report(report: ChaosReport, path: Path) -> None:
         title=f"carepipe chaos: {report.records:,} records, reference "
         f"{ref.get('alert_records', 0):,} alert records, {ref.get('normalized', 0):,} interactions"
     )
-    for column in ("scenario", "alerts lost", "invented", "duplicated", "normalized lost",
-                   "duplicated", "raw unaccounted", "recovery s", "verdict"):  # fmt: skip
+    columns = ("scenario", "alerts lost", "invented", "dup", "unlike clean",
+               "interactions lost", "dup", "raw unaccounted", "recovery s", "verdict")  # fmt: skip
+    for column in columns:
         table.add_column(column, justify="left" if column == "scenario" else "right")
     for result in report.scenarios:
         v = result.verdict
@@ -184,13 +216,14 @@ def print_report(report: ChaosReport, path: Path) -> None:
             str(v.alerts_lost),
             str(v.alerts_invented),
             str(v.alert_duplicates),
-            str(v.normalized_lost),
+            str(v.alerts_unlike_clean),
+            str(v.normalized_lost + v.normalized_invented),
             str(v.normalized_duplicates),
             str(v.raw_unaccounted),
             recovery,
             "[green]ok[/]" if v.ok else "[red]FAILED[/]",
         )
-    out = Console(highlight=False)
+    out = Console(highlight=False, width=max(120, Console().width))
     out.print(table)
     offline = ref.get("offline_backtest", {})
     out.print(

@@ -1,16 +1,32 @@
-"""What a chaos scenario is judged by: the outputs of a run, compared with the reference's.
+"""What a chaos scenario is judged by. Pure: the outputs are read from the topics
+elsewhere (:mod:`pipeline.measure.chaos.outputs`).
 
-Pure: the outputs are read from the topics elsewhere (:mod:`pipeline.measure.chaos.outputs`).
 An alert record is named by its ``(alert_id, version)``, a normalized record by its
 interaction id, a raw input record by its ``(topic, partition, offset)``.
+
+- Interactions are judged against the clean run's: the same set, whatever the faults.
+- Alerts are judged against :func:`expected_alerts`: what the scorer had to send, given
+  the order in which it met each customer's interactions (interactions.normalized, in
+  log order). A customer's interactions come on four raw topics, and after a restart or
+  a rebalance the consumer interleaves their backlogs in another order than in a clean
+  run, so a clean run's alerts are not the yardstick for a run with faults: some
+  decisions depend on which of two contacts came first. How far the alerts differ from
+  the clean run's is reported beside the verdict.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from processors.care import process_interaction
+from processors.history import CustomerHistory
+from processors.interaction import Interaction
+from processors.profile import CustomerProfile
+from processors.rules import Rules
 
 AlertKey = tuple[str, int]
 RawPosition = tuple[str, int, int]
@@ -26,6 +42,9 @@ class Outputs:
     # Raw records the pipeline accounted for: normalized (by source) or dead-lettered.
     handled: set[RawPosition] = field(default_factory=set)
     dead_letters: int = 0
+    # interactions.normalized's records (Interaction), partition after partition, each in
+    # its log order: the order in which the scorer met each customer's interactions.
+    log: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -43,6 +62,7 @@ class Verdict:
     normalized_duplicates: int
     raw_sent: int
     raw_unaccounted: int
+    alerts_unlike_clean: int  # in this run or the clean one, not both: order, not loss
     examples: dict[str, list[str]]
 
     @property
@@ -68,13 +88,18 @@ class Verdict:
             "normalized_duplicates": self.normalized_duplicates,
             "raw_sent": self.raw_sent,
             "raw_unaccounted": self.raw_unaccounted,
+            "alerts_unlike_clean": self.alerts_unlike_clean,
             "examples": self.examples,
         }
 
 
-def judge(reference: Outputs, run: Outputs, sent: Iterable[RawPosition]) -> Verdict:
-    """``run`` against ``reference``; ``sent`` are the raw records the run was given."""
-    expected_alerts, got_alerts = set(reference.alerts), set(run.alerts)
+def judge(
+    expected: set[AlertKey], clean: Outputs, run: Outputs, sent: Iterable[RawPosition]
+) -> Verdict:
+    """``run`` against the alerts it had to send and the clean run's interactions;
+    ``sent`` are the raw records the run was given."""
+    expected_alerts, got_alerts = expected, set(run.alerts)
+    reference = clean
     expected_ids, got_ids = set(reference.normalized), set(run.normalized)
     sent = set(sent)
     lost = expected_alerts - got_alerts
@@ -91,6 +116,7 @@ def judge(reference: Outputs, run: Outputs, sent: Iterable[RawPosition]) -> Verd
         normalized_duplicates=duplicates(run.normalized),
         raw_sent=len(sent),
         raw_unaccounted=len(unaccounted),
+        alerts_unlike_clean=len(set(clean.alerts) ^ got_alerts),
         examples={
             "alerts_lost": [f"{a} v{v}" for a, v in sorted(lost)[:EXAMPLES]],
             "alerts_invented": [f"{a} v{v}" for a, v in sorted(invented)[:EXAMPLES]],
@@ -98,6 +124,27 @@ def judge(reference: Outputs, run: Outputs, sent: Iterable[RawPosition]) -> Verd
             "raw_unaccounted": [f"{t}[{p}]@{o}" for t, p, o in sorted(unaccounted)[:EXAMPLES]],
         },
     )
+
+
+def expected_alerts(
+    log: Iterable[Mapping[str, Any]],
+    profiles: Mapping[str, CustomerProfile],
+    rules: Rules,
+    now: datetime,
+) -> set[AlertKey]:
+    """The alert records a scorer sends that meets the interactions in ``log``'s order
+    (records read again included), with ``profiles`` known from the start."""
+    histories: dict[str, CustomerHistory] = {}
+    keys: set[AlertKey] = set()
+    for record in log:
+        interaction = Interaction.from_record(dict(record))
+        cid = interaction.customer_id
+        outcome = process_interaction(
+            histories.get(cid), interaction, profiles.get(cid), rules, now
+        )
+        histories[cid] = outcome.history
+        keys.update((alert.alert_id, alert.version) for alert in outcome.alerts)
+    return keys
 
 
 def duplicates(counts: Counter[Any]) -> int:

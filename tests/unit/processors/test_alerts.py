@@ -3,6 +3,7 @@ praise, follow-ups, playbook fields, excerpts, replays and deterministic ids."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ import pytest
 
 from processors.alerts import CareAlert, alert_id, due_follow_ups, excerpt, follow_up
 from processors.history import CustomerHistory, ms
-from processors.interaction import Interaction, Survey
+from processors.interaction import Interaction, Source, Survey
 from processors.playbook import choose_action
 from processors.rules import Rules
 from tests.unit.processors.journey import (
@@ -419,16 +420,45 @@ def test_an_alert_excerpt_is_capped_at_excerpt_chars() -> None:
 # ----------------------------------------------------------------- replays, determinism
 
 
-def test_replaying_processed_interactions_yields_no_alerts_and_changes_nothing() -> None:
-    first = run(*LIFECYCLE, post(at(2), "Awful", -0.8, followers=20_000))
+def test_a_record_read_again_sends_the_alerts_it_sent_and_changes_nothing() -> None:
+    sequence = (*LIFECYCLE, post(at(2), "Awful", -0.8, followers=20_000))
+    first = run(*sequence)
     history = first[-1].history
     assert alerts(first)
     before = history.to_dict()
 
-    replay = run(*LIFECYCLE, post(at(2), "Awful", -0.8, followers=20_000), history=history)
+    replay = run(*sequence, history=history)
 
-    assert all(o.duplicate and o.alerts == [] and o.risk is None for o in replay)
+    assert all(o.duplicate and o.replay and o.risk is None for o in replay)
+    assert [a.to_dict() for a in alerts(replay)] == [a.to_dict() for a in alerts(first)]
     assert history.to_dict() == before
+
+
+def test_an_upstream_duplicate_in_another_record_sends_nothing() -> None:
+    sequence = (*LIFECYCLE, post(at(2), "Awful", -0.8, followers=20_000))
+    history = run(*sequence)[-1].history
+    before = history.to_dict()
+    elsewhere = [
+        dataclasses.replace(i, source=Source(i.source.topic, 1, i.source.offset + 10_000))
+        for i in sequence
+    ]
+
+    again = run(*elsewhere, history=history)
+
+    assert all(o.duplicate and not o.replay and o.alerts == [] for o in again)
+    assert history.to_dict() == before
+
+
+def test_a_history_keeps_what_each_seen_interaction_sent_and_no_more() -> None:
+    outcomes = run(*LIFECYCLE, post(at(2), "Awful", -0.8, followers=20_000))
+    history = outcomes[-1].history
+
+    assert set(history.deliveries) == set(history.seen)
+    for outcome, interaction in zip(outcomes, LIFECYCLE, strict=False):
+        delivery = history.deliveries[interaction.interaction_id]
+        assert delivery.source == f"{interaction.source.partition}:{interaction.source.offset}"
+        assert delivery.alerts == [a.to_dict() for a in outcome.alerts]
+    assert CustomerHistory.from_dict(history.to_dict()).to_dict() == history.to_dict()
 
 
 def test_the_same_sequence_from_scratch_yields_the_same_alerts() -> None:
