@@ -8,7 +8,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from pipeline.settings import Settings
-from pipeline.topics import TOPICS
+from pipeline.topics import TABLES, TOPICS, changelog
 from processors.errors import StartupError
 
 
@@ -23,7 +23,7 @@ class TopicReport:
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicReport]:
-    """Creates every missing topic of ``TOPICS`` (idempotent)."""
+    """Creates every missing topic of ``TOPICS`` and the tables' changelogs (idempotent)."""
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=settings.bootstrap_servers,
@@ -35,8 +35,9 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicRepo
     try:
         existing = set(admin.list_topics())
         reports = []
-        for spec in TOPICS:
-            name = settings.topic(spec.name)
+        wanted = [(settings.topic(spec.name), dict(spec.config)) for spec in TOPICS]
+        wanted += [(changelog(settings.app_id, t), {"cleanup.policy": "compact"}) for t in TABLES]
+        for name, config in wanted:
             if name in existing:
                 reports.append(TopicReport(name, created=False))
                 continue
@@ -44,7 +45,7 @@ def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicRepo
                 name,
                 num_partitions=settings.topic_partitions,
                 replication_factor=settings.topic_replication,
-                topic_configs=dict(spec.config),
+                topic_configs=config,
             )
             try:
                 admin.create_topics([topic], timeout_ms=int(timeout_s * 1000))

@@ -64,6 +64,20 @@ TOPICS = (
     METRIC_FACTS,
     METRICS,
 )
+# The worker's tables. Faust names each one's changelog "<app id>-<table>-changelog";
+# admin.ensure_topics creates them with the other topics, so that a worker never meets a
+# changelog that exists but whose partitions the cluster does not show yet.
+HANDLES_TABLE = "customer-handles"
+PROFILES_TABLE = "customer-profiles"
+HISTORIES_TABLE = "customer-histories"
+WINDOWS_TABLE = "channel-windows"
+TABLES = (HANDLES_TABLE, PROFILES_TABLE, HISTORIES_TABLE, WINDOWS_TABLE)
+
+
+def changelog(app_id: str, table: str) -> str:
+    return f"{app_id}-{table}-changelog"
+
+
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
 # What the care agent reads: every raw channel, plus the re-keyed interactions.
 CARE_INPUTS = (*RAW_CHANNELS.values(), REKEYED)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import faust
 
 from pipeline.settings import Settings
+from pipeline.topics import HANDLES_TABLE, HISTORIES_TABLE, PROFILES_TABLE, WINDOWS_TABLE
 
 
 @dataclass(frozen=True)
@@ -35,18 +36,14 @@ def declare(app: faust.App, settings: Settings) -> Tables:
 
     return Tables(
         handles=table(
-            "customer-handles",
+            HANDLES_TABLE,
             "Social handle -> customer id, from the CRM profiles.",
             value_type=str,
         ),
-        profiles=table(
-            "customer-profiles", "CRM profile of each customer: tier, lifetime value, renewal."
-        ),
+        profiles=table(PROFILES_TABLE, "CRM profile of each customer: tier, lifetime value, renewal."),
         histories=table(
-            "customer-histories",
+            HISTORIES_TABLE,
             "History of each customer: contacts, cases, sentiment, surveys, alerts.",
         ),
-        channel_windows=table(
-            "channel-windows", "Open one-minute windows of care figures per channel."
-        ),
+        channel_windows=table(WINDOWS_TABLE, "Open one-minute windows of care figures per channel."),
     )
