@@ -229,7 +229,13 @@ class GroupLagCollector(Collector):
             return self._lags
 
     def collect(self) -> Iterator[Metric]:
-        lags = self.current() or []
+        return self._families(self.current() or [], self._last_success)
+
+    def describe(self) -> Iterator[Metric]:
+        # Without it, registering would read the broker once to learn the metric names.
+        return self._families([], last_success=0.0)
+
+    def _families(self, lags: list[PartitionLag], last_success: float | None) -> Iterator[Metric]:
         lag = GaugeMetricFamily(
             "carepipe_group_lag_messages",
             "Records a consumer group has still to read, from its committed offset (or the "
@@ -253,8 +259,8 @@ class GroupLagCollector(Collector):
             if p.committed is not None:
                 committed.add_metric(labels, p.committed)
             ends[(p.topic, str(p.partition))] = p.end
-        for labels_, value in sorted(ends.items()):
-            end.add_metric(list(labels_), value)
+        for (topic, partition), value in sorted(ends.items()):
+            end.add_metric([topic, partition], value)
         yield from (lag, committed, end)
         yield CounterMetricFamily(
             "carepipe_group_lag_reads",
@@ -266,11 +272,11 @@ class GroupLagCollector(Collector):
             "Reads of the consumer lag that failed (broker unreachable, timeout, refusal).",
             value=self.errors,
         )
-        if self._last_success is not None:
+        if last_success is not None:
             yield GaugeMetricFamily(
                 "carepipe_group_lag_read_timestamp_seconds",
                 "Unix time of the last successful read of the consumer lag.",
-                value=self._last_success,
+                value=last_success,
             )
 
 

@@ -124,6 +124,12 @@ def lag(committed: int | None, end: int, partition: int = 0) -> PartitionLag:
     return PartitionLag("care", "interactions.voice", partition, committed, 0, end)
 
 
+def test_registering_does_not_read_the_broker() -> None:
+    reads = Reads()
+    CollectorRegistry().register(GroupLagCollector(reads))
+    assert reads.calls == 0
+
+
 def test_scrape_exposes_lag_offsets_and_reads() -> None:
     reads = Reads([lag(4, 10), lag(None, 6, partition=1)])
     collector = GroupLagCollector(reads, cache_s=5, wall_clock=lambda: 1.7e9)
