@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     webhooks_metrics_port: int = Field(
         9466, ge=1, le=65535, description="Prometheus port of `carepipe webhooks` (on web_host)."
     )
+    lag_exporter_port: int = Field(
+        9467,
+        ge=1,
+        le=65535,
+        description="Prometheus port of `carepipe lag-exporter` (on web_host).",
+    )
+    lag_cache_seconds: float = Field(
+        5.0, ge=0, le=300, description="How long one broker-side lag reading is served again."
+    )
 
     @field_validator("broker")
     @classmethod
@@ -124,6 +133,11 @@ class Settings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    @property
+    def webhooks_group(self) -> str:
+        """The consumer group of `carepipe webhooks`, beside the workers' ``app_id``."""
+        return f"{self.app_id}-webhooks"
 
     @property
     def bootstrap_servers(self) -> list[str]:

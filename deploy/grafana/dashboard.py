@@ -3,9 +3,10 @@
     python deploy/grafana/dashboard.py
 
 Every query reads the metrics of sinks/metrics.py and faust's Prometheus sensors, set up
-with ``name_prefix="faust"`` (faust_messages_received_total, faust_topic_partition_*, ...),
-on the targets of job "carepipe-worker". tests/unit/deploy/test_dashboard.py fails when the
-committed JSON differs from what this script writes.
+with ``name_prefix="faust"`` (faust_messages_received_total, ...), on the targets of job
+"carepipe-worker"; the consumer lag is read from the broker (pipeline/grouplag.py) by the
+jobs "carepipe-lag" and "carepipe-webhooks". tests/unit/deploy/test_dashboard.py fails when
+the committed JSON differs from what this script writes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from grafana_foundation_sdk.models import dashboard as dashboard_models
 JSON_PATH = Path(__file__).with_name("care-pipeline.json")
 UID = "care-pipeline"
 JOB = 'job="carepipe-worker"'
+# The processes beside the workers that read the consumer lag from the broker.
+LAG_JOBS = 'job=~"carepipe-lag|carepipe-webhooks"'
 CHANNEL = 'channel=~"$channel"'
 RATE = "$__rate_interval"
 RANGE = "$__range"
@@ -106,11 +109,11 @@ def first_contact_resolution() -> str:
 
 
 def consumer_lag() -> str:
-    # Faust records the high-water mark it last fetched and the offset it last committed
-    # (the next one to read), per topic and partition of the worker that owns it.
+    # The broker's committed offsets against its end offsets, per group, topic and partition;
+    # max over the processes that serve the same partition, so that two do not count twice.
     return (
-        f"sum by (topic) ({metric('faust_topic_partition_end_offset')}"
-        f" - {metric('faust_topic_partition_offset_commited')})"
+        "sum by (group, topic) (max without (instance, job) "
+        f"(carepipe_group_lag_messages{{{LAG_JOBS}}}))"
     )
 
 
@@ -444,11 +447,12 @@ def operations(board: dashboard.Dashboard) -> dashboard.Dashboard:
     board = board.with_panel(
         graph(
             "Consumer lag by topic",
-            "Messages not yet committed: the high-water mark a worker last fetched minus the "
-            "offset it committed, summed over partitions. A worker that stops fetching stops "
-            "updating both, so watch messages consumed too.",
+            "Records each consumer group has still to read, summed over partitions: its "
+            "committed offsets against the end offsets, as the broker reports them (carepipe "
+            "lag-exporter). A worker that is stopped or stops fetching commits nothing, so its "
+            "lag grows here.",
             "short",
-            query(consumer_lag(), "{{topic}}"),
+            query(consumer_lag(), "{{group}} {{topic}}"),
         ).min(0)
     )
     board = board.with_panel(

@@ -20,6 +20,7 @@ def main() -> None:
 for command in (
     run.worker,
     run.webhooks,
+    run.lag_exporter,
     run.show_settings,
     run.demo,
     broker.kafka,

@@ -1,5 +1,5 @@
-"""Commands that run a process until stopped: the worker, the webhook deliverer, the demo;
-and the effective settings they would run with."""
+"""Commands that run a process until stopped: the worker, the webhook deliverer, the lag
+exporter, the demo; and the effective settings they would run with."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def webhooks() -> None:
     from pipeline.delivery.webhooks import run_webhooks
 
     sys.exit(run_webhooks(settings()))
+
+
+@click.command("lag-exporter", short_help="Serve consumer lag read from the broker.")
+def lag_exporter() -> None:
+    """Serve the consumer groups' lag, read from the broker, to Prometheus on
+    CAREPIPE_LAG_EXPORTER_PORT (committed offsets against end offsets)."""
+    from pipeline.ops.lag_exporter import run_lag_exporter
+
+    sys.exit(run_lag_exporter(settings()))
 
 
 @click.command("settings", short_help="Print the effective settings (secrets hidden).")

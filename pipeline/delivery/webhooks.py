@@ -14,10 +14,11 @@ from types import FrameType
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import CommitFailedError, KafkaError
 from kafka.structs import OffsetAndMetadata
-from prometheus_client import start_http_server
+from prometheus_client import REGISTRY, start_http_server
 
 from pipeline import admin
 from pipeline.delivery.webhooksfile import load_endpoints
+from pipeline.grouplag import group_lag_collector
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
 from processors.errors import StartupError
@@ -38,7 +39,7 @@ class WebhooksError(StartupError, RuntimeError):
 
 
 def consumer_group(settings: Settings) -> str:
-    return f"{settings.app_id}-webhooks"
+    return settings.webhooks_group
 
 
 def run_webhooks(settings: Settings) -> int:
@@ -63,6 +64,10 @@ def run_webhooks(settings: Settings) -> int:
             raise WebhooksError(str(exc)) from exc
 
     metrics = PipelineMetrics()
+    # The groups' lag as the broker reports it, from outside the workers (a stalled worker
+    # cannot be scraped); served beside the delivery counters, read when scraped.
+    lag, lag_reader = group_lag_collector(settings, client_id=f"{consumer_group(settings)}-lag")
+    REGISTRY.register(lag)
     try:
         server, _ = start_http_server(settings.webhooks_metrics_port, addr=settings.web_host)
     except OSError as exc:
@@ -113,6 +118,7 @@ def run_webhooks(settings: Settings) -> int:
         producer.close()
         server.shutdown()
         server.server_close()
+        lag_reader.close()
     return 0
 
 

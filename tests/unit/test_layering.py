@@ -10,7 +10,8 @@ import counts like any other. The rules, by the package that imports:
   the webhook process or the command line.
 - pipeline/delivery/ (the webhook process) and pipeline/simulation/ never load Faust or the
   worker; the tools and measurements start workers as child processes, never import them.
-- pipeline's shared modules (settings, topics, admin, rulesfile) import no subpackage.
+- pipeline's shared modules (settings, topics, admin, rulesfile, grouplag) import no
+  subpackage.
 - Nothing outside pipeline/cli/ imports the command line.
 """
 
@@ -28,7 +29,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("pipeline", "processors", "schemas", "sinks")
 FAUST = ("faust", "mode", "aiokafka")
 PIPELINE_PARTS = ("worker", "delivery", "simulation", "ops", "measure")
-SHARED = ("pipeline.settings", "pipeline.topics", "pipeline.admin", "pipeline.rulesfile")
+SHARED = (
+    "pipeline.settings",
+    "pipeline.topics",
+    "pipeline.admin",
+    "pipeline.rulesfile",
+    "pipeline.grouplag",
+)
 
 # importer prefix -> (forbidden prefixes, allowed exceptions to them)
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -137,10 +144,18 @@ def test_an_allowed_import_passes(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["pipeline.cli", "pipeline.topics", "pipeline.delivery.webhooks", "sinks.webhook"]
+    "module",
+    [
+        "pipeline.cli",
+        "pipeline.topics",
+        "pipeline.delivery.webhooks",
+        "pipeline.ops.lag_exporter",
+        "sinks.webhook",
+    ],
 )
 def test_importing_leaves_faust_unloaded(module: str) -> None:
-    """The command line, the topic catalogue and the webhook process start without Faust."""
+    """The command line, the topic catalogue, the webhook process and the lag exporter start
+    without Faust."""
     probe = f"import sys, {module}; print(sorted(m for m in {FAUST!r} if m in sys.modules))"
     result = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True

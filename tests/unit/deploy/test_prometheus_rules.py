@@ -11,6 +11,7 @@ from .promtool import ROOT, promtool
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 ALERTS = {
     "CarePipeConsumerLagGrowing",
+    "CarePipeConsumerLagUnknown",
     "CarePipeDeadLetterSpike",
     "CarePipeAlertLatencyHigh",
     "CarePipeChannelSilent",
@@ -31,11 +32,12 @@ def test_rules_unit_tests_pass() -> None:
     promtool("test", "rules", "rules_test.yml", cwd=PROMETHEUS)
 
 
-def test_scrape_job_is_carepipe_worker() -> None:
+def test_scrape_jobs_are_the_pipeline_processes() -> None:
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
     assert [job["job_name"] for job in config["scrape_configs"]] == [
         "carepipe-worker",
         "carepipe-webhooks",
+        "carepipe-lag",
     ]
     assert config["rule_files"] == ["rules.yml"]
 
@@ -62,6 +64,6 @@ def test_rule_queries_lists_every_rule() -> None:
     queries = rule_queries(PROMETHEUS / "rules.yml")
     names = [name for name, _ in queries]
     assert set(names) >= ALERTS
-    assert "job_topic:carepipe_consumer_lag_messages:sum" in names
+    assert "group_topic:carepipe_group_lag_messages:sum" in names
     assert len(names) == len(set(names))
     assert all(expr and expr == expr.strip() for _, expr in queries)

@@ -41,6 +41,9 @@ def test_defaults() -> None:
     assert settings.log_level == "info"
     assert settings.webhooks_file is None
     assert settings.webhooks_metrics_port == 9466
+    assert settings.webhooks_group == "care-pipeline-webhooks"
+    assert settings.lag_exporter_port == 9467
+    assert settings.lag_cache_seconds == 5.0
 
 
 def test_values_are_read_and_converted() -> None:
@@ -82,6 +85,9 @@ def test_overrides_win_over_the_environment() -> None:
         ("CAREPIPE_MAX_TEXT_CHARS", "10"),
         ("CAREPIPE_LOG_LEVEL", "verbose"),
         ("CAREPIPE_CREATE_TOPICS", "perhaps"),
+        ("CAREPIPE_LAG_EXPORTER_PORT", "70000"),
+        ("CAREPIPE_LAG_CACHE_SECONDS", "-1"),
+        ("CAREPIPE_LAG_CACHE_SECONDS", "soon"),
     ],
 )
 def test_bad_value_names_its_variable(variable: str, value: str) -> None:
