@@ -87,7 +87,9 @@ def test_events_older_than_the_history_before_the_watermark_are_ignored() -> Non
     update_history(h, too_late, at(26, minutes=5), RULES)
 
     after = h.to_dict()
-    assert after.pop("seen") == before.pop("seen") + [too_late.interaction_id]
+    # Remembered as seen, in its place by event time: the oldest.
+    assert after.pop("seen") == [too_late.interaction_id] + before.pop("seen")
+    assert after.pop("seen_at") == [ms(too_late.occurred_at)] + before.pop("seen_at")
     assert after == before
 
 
