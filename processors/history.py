@@ -2,7 +2,9 @@
 
 Kept by event time: late and out-of-order events land in their own day, and everything
 older than ``HISTORY_DAYS`` before the newest event seen (the watermark) expires, so the
-state per customer stays bounded. Times are epoch milliseconds, so the state is plain JSON.
+state per customer stays bounded. Whatever the arrival order of a customer's events, the
+history after all of them is the same (see :class:`CustomerHistory` for what is derived
+and what is exempt). Times are epoch milliseconds, so the state is plain JSON.
 """
 
 from __future__ import annotations
@@ -37,12 +39,21 @@ def ms(moment: datetime) -> int:
 
 @dataclass
 class Contact:
-    """One inbound contact on the timeline."""
+    """One inbound contact on the timeline, in event-time order (ties by interaction id).
+
+    ``interaction_id`` is "" on contacts stored before it was kept.
+    """
 
     at: int
     channel: Channel
     case_id: str | None
     outcome: Outcome
+    sentiment: float | None = None
+    interaction_id: str = ""
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return (self.at, self.interaction_id)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,12 +61,14 @@ class Contact:
             "channel": self.channel,
             "case_id": self.case_id,
             "outcome": self.outcome,
+            "sentiment": self.sentiment,
+            "interaction_id": self.interaction_id,
         }
 
 
 @dataclass
 class CaseState:
-    """A support case as seen through its contacts."""
+    """A support case as seen through its contacts on the timeline (see :func:`cases_of`)."""
 
     case_id: str
     opened_at: int
@@ -83,11 +96,14 @@ class CaseState:
 
 @dataclass
 class SurveyAnswer:
+    """The latest answer to one question, by answer time (ties by interaction id)."""
+
     value: int
     at: int
+    interaction_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "at": self.at}
+        return {"value": self.value, "at": self.at, "interaction_id": self.interaction_id}
 
 
 @dataclass
@@ -108,11 +124,14 @@ class PublicPost:
 
 @dataclass
 class ChurnTalk:
+    """The latest churn talk, by event time (ties by interaction id)."""
+
     at: int
     category: str
+    interaction_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"at": self.at, "category": self.category}
+        return {"at": self.at, "category": self.category, "interaction_id": self.interaction_id}
 
 
 @dataclass
@@ -158,7 +177,33 @@ class Delivery:
 
 @dataclass
 class CustomerHistory:
-    """Everything remembered about one customer; see the module docstring for the rules."""
+    """Everything remembered about one customer.
+
+    The state after a set of interactions is the same for every arrival order. It is a
+    function of the events in the ``HISTORY_DAYS`` before the watermark (an older event
+    is ignored when it arrives after a newer one has moved the watermark on, so it cannot
+    count when it arrives first either), ordered by ``(occurred_at, interaction_id)``:
+
+    - ``timeline`` holds the raw inputs: the newest ``MAX_TIMELINE`` inbound contacts of
+      the window, each with its sentiment. ``cases`` and the sentiment fields are derived
+      from it on each change (the averages fold its sentiments in event-time order), so
+      a contact that arrives late lands where it belongs.
+    - The day counters, ``public_posts`` (the newest ``MAX_PUBLIC_POSTS``), ``churn_talk``
+      and ``last_resolved_at`` (the latest by event time) expire with the window.
+    - ``csat``/``nps``/``ces`` are the latest answers by answer time, taken from late
+      contacts too (an answer may be recent when its contact is not), expiring when the
+      answer leaves the window.
+    - ``watermark`` is the newest event time; ``seen`` the ids of the newest ``MAX_SEEN``
+      interactions by event time, ``seen_at[i]`` being when ``seen[i]`` occurred.
+
+    Exempt are the fields that record decisions, taken when an event arrives and so at
+    a different moment in a different order: ``open_alerts``, ``closed_alerts_at`` and
+    ``last_score`` (what alerts.decide opened, closed and scored), and ``follow_ups_due``
+    (scheduled from the processing time, taken off when sent).
+
+    Per customer it holds at most ``MAX_TIMELINE`` contacts, ``MAX_CASES`` cases,
+    ``MAX_PUBLIC_POSTS`` posts, ``MAX_SEEN`` ids and ``HISTORY_DAYS`` days of counters.
+    """
 
     customer_id: str
     watermark: int = 0
@@ -177,6 +222,7 @@ class CustomerHistory:
     churn_talk: ChurnTalk | None = None
     last_resolved_at: int | None = None
     seen: list[str] = field(default_factory=list)
+    seen_at: list[int] = field(default_factory=list)
     open_alerts: dict[str, OpenAlert] = field(default_factory=dict)
     closed_alerts_at: dict[str, int] = field(default_factory=dict)
     follow_ups_due: dict[str, int] = field(default_factory=dict)
@@ -237,6 +283,7 @@ class CustomerHistory:
             "churn_talk": None if self.churn_talk is None else self.churn_talk.to_dict(),
             "last_resolved_at": self.last_resolved_at,
             "seen": list(self.seen),
+            "seen_at": list(self.seen_at),
             "open_alerts": {kind: alert.to_dict() for kind, alert in self.open_alerts.items()},
             "closed_alerts_at": dict(self.closed_alerts_at),
             "follow_ups_due": dict(self.follow_ups_due),
@@ -246,7 +293,17 @@ class CustomerHistory:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CustomerHistory:
+        """The history of :meth:`to_dict`, also as stored before ``seen_at`` and the ids on
+        contacts, answers and churn talk existed (those get "" and the ids of ``seen`` the
+        watermark: they are kept as long as any, and evicted in id order)."""
         values = dict(data)
+        # Copies: update_history changes them in place.
+        values["seen"] = list(values.get("seen", []))
+        values["seen_at"] = list(values.get("seen_at", []))
+        if len(values["seen_at"]) != len(values["seen"]):
+            pairs = sorted((values.get("watermark", 0), iid) for iid in values["seen"])
+            values["seen_at"] = [when for when, _ in pairs]
+            values["seen"] = [iid for _, iid in pairs]
         values["timeline"] = [Contact(**c) for c in values.get("timeline", [])]
         values["cases"] = {k: CaseState(**v) for k, v in values.get("cases", {}).items()}
         for name in ("csat", "nps", "ces"):
@@ -295,100 +352,166 @@ def update_history(
     if interaction.interaction_id in h.seen:
         return h
     at = ms(interaction.occurred_at)
-    h.seen = (h.seen + [interaction.interaction_id])[-MAX_SEEN:]
+    _remember(h, interaction.interaction_id, at)
     h.watermark = max(h.watermark, at)
-    if at < h.watermark - HISTORY_DAYS * DAY_MS or interaction.direction != "INBOUND":
-        return h  # too late to matter, or an agent's own message
+    inbound = interaction.direction == "INBOUND"
+    if inbound and interaction.survey is not None:
+        _record_survey(h, interaction, at)
+    # Older than the window: ignored, as it would be had it arrived after the newest event.
+    recorded = inbound and at >= h.watermark - HISTORY_DAYS * DAY_MS
+    case_before = h.cases.get(interaction.case_id) if interaction.case_id else None
+    if recorded:
+        _record_contact(h, interaction, at, rules)
+    shrank = _expire(h)
+    if shrank or (recorded and interaction.case_id):
+        h.cases = cases_of(h.timeline)
+    if shrank or (recorded and interaction.sentiment is not None):
+        _fold_sentiment(h)
+    if recorded and interaction.case_id:
+        _schedule_follow_up(h, interaction.case_id, case_before, now, rules)
+    return h
+
+
+def cases_of(timeline: Iterable[Contact]) -> dict[str, CaseState]:
+    """The cases of the timeline's contacts, folded in event-time order.
+
+    A resolution closes a case; a later contact with a REOPEN outcome opens it again. Over
+    ``MAX_CASES``, resolved cases go first, oldest first; open ones when nothing else is left.
+    """
+    cases: dict[str, CaseState] = {}
+    for contact in timeline:
+        if not contact.case_id:
+            continue
+        case = cases.get(contact.case_id)
+        if case is None:
+            case = CaseState(contact.case_id, opened_at=contact.at, last_contact_at=contact.at)
+            cases[contact.case_id] = case
+        case.last_contact_at = contact.at
+        case.contacts += 1
+        if contact.channel not in case.channels:
+            case.channels.append(contact.channel)
+        if contact.outcome == "ESCALATED":
+            case.escalations += 1
+        if contact.outcome == "RESOLVED":
+            case.resolved_at = contact.at
+        elif (
+            case.resolved_at is not None
+            and contact.at > case.resolved_at
+            and contact.outcome in REOPEN
+        ):
+            case.resolved_at = None  # the customer came back unhappy: the case is open again
+    if len(cases) > MAX_CASES:
+        ranked = sorted(cases.values(), key=lambda c: (c.open, c.last_contact_at, c.case_id))
+        for case in ranked[: len(cases) - MAX_CASES]:
+            del cases[case.case_id]
+    return cases
+
+
+def _remember(h: CustomerHistory, interaction_id: str, at: int) -> None:
+    """Adds the id to ``seen``, which keeps the newest ``MAX_SEEN`` by event time."""
+    key = (at, interaction_id)
+    if not h.seen or key > (h.seen_at[-1], h.seen[-1]):
+        index = len(h.seen)
+    else:
+        index = bisect.bisect(list(zip(h.seen_at, h.seen, strict=True)), key)
+    h.seen.insert(index, interaction_id)
+    h.seen_at.insert(index, at)
+    del h.seen[:-MAX_SEEN], h.seen_at[:-MAX_SEEN]
+
+
+def _record_survey(h: CustomerHistory, interaction: Interaction, at: int) -> None:
+    survey = interaction.survey
+    assert survey is not None
+    answered = ms(survey.answered_at) if survey.answered_at else at
+    key = (answered, interaction.interaction_id)
+    for name in ("csat", "nps", "ces"):
+        value = getattr(survey, name)
+        previous: SurveyAnswer | None = getattr(h, name)
+        if value is not None and (previous is None or key > (previous.at, previous.interaction_id)):
+            setattr(h, name, SurveyAnswer(value, answered, interaction.interaction_id))
+
+
+def _record_contact(h: CustomerHistory, interaction: Interaction, at: int, rules: Rules) -> None:
     day = str(_day(at))
     t = rules.thresholds
-
     by_channel = h.contacts_by_day.setdefault(day, {})
     by_channel[interaction.channel] = by_channel.get(interaction.channel, 0) + 1
     if interaction.outcome == "ABANDONED":
         h.abandoned_by_day[day] = h.abandoned_by_day.get(day, 0) + 1
     if interaction.queue_wait_seconds >= t.long_wait_seconds:
         h.long_waits_by_day[day] = h.long_waits_by_day.get(day, 0) + 1
-    bisect.insort(
-        h.timeline,
-        Contact(at, interaction.channel, interaction.case_id, interaction.outcome),
-        key=lambda contact: contact.at,
+    iid = interaction.interaction_id
+    contact = Contact(
+        at,
+        interaction.channel,
+        interaction.case_id,
+        interaction.outcome,
+        interaction.sentiment,
+        iid,
     )
-    if interaction.case_id:
-        _update_case(h, interaction, at, now, rules)
+    bisect.insort(h.timeline, contact, key=_event_order)
     if interaction.outcome == "RESOLVED":
         h.last_resolved_at = max(h.last_resolved_at or 0, at)
-    if interaction.sentiment is not None:
-        s = interaction.sentiment
-        h.sentiment_recent = (
-            s if h.sentiment_recent is None else _ewm(h.sentiment_recent, s, RECENT_ALPHA)
-        )
-        h.sentiment_baseline = (
-            s if h.sentiment_baseline is None else _ewm(h.sentiment_baseline, s, BASELINE_ALPHA)
-        )
-        h.sentiment_count += 1
-    if interaction.survey is not None:
-        answered = ms(interaction.survey.answered_at) if interaction.survey.answered_at else at
-        for name in ("csat", "nps", "ces"):
-            value = getattr(interaction.survey, name)
-            previous: SurveyAnswer | None = getattr(h, name)
-            if value is not None and (previous is None or answered >= previous.at):
-                setattr(h, name, SurveyAnswer(value, answered))
-    if interaction.social is not None and interaction.social.is_public:
-        h.public_posts.append(
-            PublicPost(
-                at,
-                interaction.sentiment,
-                interaction.social.follower_count,
-                interaction.interaction_id,
-            )
-        )
-        h.public_posts = sorted(h.public_posts, key=lambda p: p.at)[-MAX_PUBLIC_POSTS:]
+    social = interaction.social
+    if social is not None and social.is_public:
+        post = PublicPost(at, interaction.sentiment, social.follower_count, iid)
+        bisect.insort(h.public_posts, post, key=_event_order)
     category = detect_churn_talk(interaction.text, rules.churn_phrases)
-    if category and (h.churn_talk is None or at >= h.churn_talk.at):
-        h.churn_talk = ChurnTalk(at, category)
-    _expire(h)
-    return h
+    talk = h.churn_talk
+    if category and (talk is None or (at, iid) > (talk.at, talk.interaction_id)):
+        h.churn_talk = ChurnTalk(at, category, iid)
 
 
-def _update_case(
-    h: CustomerHistory, interaction: Interaction, at: int, now: datetime, rules: Rules
+def _fold_sentiment(h: CustomerHistory) -> None:
+    """The decaying averages of the timeline's sentiments, folded in event-time order."""
+    points = [c.sentiment for c in h.timeline if c.sentiment is not None]
+    h.sentiment_count = len(points)
+    if not points:
+        h.sentiment_recent = h.sentiment_baseline = None
+        return
+    recent = baseline = points[0]
+    for value in points[1:]:  # _ewm, inlined: this runs over the whole timeline
+        recent = round(recent + RECENT_ALPHA * (value - recent), 4)
+        baseline = round(baseline + BASELINE_ALPHA * (value - baseline), 4)
+    h.sentiment_recent, h.sentiment_baseline = recent, baseline
+
+
+def _schedule_follow_up(
+    h: CustomerHistory, case_id: str, before: CaseState | None, now: datetime, rules: Rules
 ) -> None:
-    case_id = interaction.case_id or ""
-    case = h.cases.get(case_id) or CaseState(case_id, opened_at=at, last_contact_at=at)
-    case.opened_at = min(case.opened_at, at)
-    case.last_contact_at = max(case.last_contact_at, at)
-    case.contacts += 1
-    if interaction.channel not in case.channels:
-        case.channels.append(interaction.channel)
-    if interaction.outcome == "ESCALATED":
-        case.escalations += 1
-    if interaction.outcome == "RESOLVED":
-        case.resolved_at = max(case.resolved_at or 0, at)
-        if case.escalations:
-            delay = int(rules.alerting.follow_up_after_hours * 3_600_000)
-            h.follow_ups_due[case_id] = max(at, ms(now) - delay) + delay
-    elif case.resolved_at is not None and at > case.resolved_at and interaction.outcome in REOPEN:
-        case.resolved_at = None  # the customer came back unhappy: the case is open again
-        h.follow_ups_due.pop(case_id, None)
-    h.cases[case_id] = case
+    """A follow-up when the contact resolved an escalated case; none once it reopened."""
+    case = h.cases.get(case_id)
+    if case is None:
+        return
+    if case.resolved_at is None:
+        if before is not None and not before.open:
+            h.follow_ups_due.pop(case_id, None)
+    elif case.escalations and (before is None or before.resolved_at != case.resolved_at):
+        delay = int(rules.alerting.follow_up_after_hours * 3_600_000)
+        h.follow_ups_due[case_id] = max(case.resolved_at, ms(now) - delay) + delay
 
 
-def _expire(h: CustomerHistory) -> None:
+def _expire(h: CustomerHistory) -> bool:
+    """Drops what has left the window or is over its bound; True if the timeline shrank."""
     oldest_day = _day(h.watermark) - HISTORY_DAYS
     for buckets in (h.contacts_by_day, h.abandoned_by_day, h.long_waits_by_day):
         for day in [d for d in buckets if int(d) <= oldest_day]:
             del buckets[day]
     horizon = h.watermark - HISTORY_DAYS * DAY_MS
+    kept = len(h.timeline)
     h.timeline = [c for c in h.timeline if c.at > horizon][-MAX_TIMELINE:]
-    h.public_posts = [p for p in h.public_posts if p.at > horizon]
-    stale = [k for k, c in h.cases.items() if c.last_contact_at <= horizon]
-    for case_id in stale:
-        del h.cases[case_id]
-    if len(h.cases) > MAX_CASES:
-        # Resolved cases go first, oldest first; open ones only when nothing else is left.
-        ranked = sorted(h.cases.values(), key=lambda c: (c.open, c.last_contact_at))
-        for case in ranked[: len(h.cases) - MAX_CASES]:
-            del h.cases[case.case_id]
+    h.public_posts = [p for p in h.public_posts if p.at > horizon][-MAX_PUBLIC_POSTS:]
+    for name in ("csat", "nps", "ces", "churn_talk"):
+        remembered: SurveyAnswer | ChurnTalk | None = getattr(h, name)
+        if remembered is not None and remembered.at <= horizon:
+            setattr(h, name, None)
+    if h.last_resolved_at is not None and h.last_resolved_at <= horizon:
+        h.last_resolved_at = None
+    return len(h.timeline) != kept
+
+
+def _event_order(item: Contact | PublicPost) -> tuple[int, str]:
+    return (item.at, item.interaction_id)
 
 
 def _day(at_ms: int) -> int:

@@ -6,10 +6,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import random
 from datetime import timedelta
 
 import pytest
 
+from processors.care import process_interaction
 from processors.history import (
     DAY_MS,
     HISTORY_DAYS,
@@ -22,6 +24,7 @@ from processors.history import (
     ms,
     update_history,
 )
+from processors.interaction import Interaction
 from tests.unit.processors.journey import (
     RULES,
     at,
@@ -87,7 +90,9 @@ def test_events_older_than_the_history_before_the_watermark_are_ignored() -> Non
     update_history(h, too_late, at(26, minutes=5), RULES)
 
     after = h.to_dict()
-    assert after.pop("seen") == before.pop("seen") + [too_late.interaction_id]
+    # Remembered as seen, in its place by event time: the oldest.
+    assert after.pop("seen") == [too_late.interaction_id] + before.pop("seen")
+    assert after.pop("seen_at") == [ms(too_late.occurred_at)] + before.pop("seen_at")
     assert after == before
 
 
@@ -457,3 +462,200 @@ def test_from_dict_restores_a_history_stored_before_any_contact() -> None:
 
     assert CustomerHistory.from_dict(empty.to_dict()) == empty
     assert CustomerHistory.from_dict({"customer_id": "C-1"}) == empty
+
+
+# ------------------------------------------------------------ event time, not arrival order
+
+# Fields that record alert decisions and processing time: they may differ by arrival order.
+DECISIONS = ("open_alerts", "closed_alerts_at", "last_score", "follow_ups_due")
+
+
+def state(h: CustomerHistory) -> dict[str, object]:
+    """What must not depend on the arrival order: the history without its decisions."""
+    return {k: v for k, v in h.to_dict().items() if k not in DECISIONS}
+
+
+def one_customers_events(seed: int) -> list[Interaction]:
+    """About 40 interactions over 45 days (so some leave the window): every channel, cases
+    escalated, resolved and reopened, thank-yous, surveys answered before and after their
+    contact, public and private posts, churn talk, agents' messages, contacts at the same
+    moment, and a few duplicates."""
+    rng = random.Random(seed)
+    events: list[Interaction] = []
+    for n in range(36):
+        when = at(rng.uniform(0, 45)).replace(microsecond=0)
+        if n % 7 == 3 and events:
+            when = events[-1].occurred_at  # the same moment as another contact
+        channel = rng.choice(["VOICE", "EMAIL", "CHAT", "SOCIAL"])
+        text = rng.choice(["help", "I want a refund", "I want to cancel my subscription", ""])
+        answer = None
+        if rng.random() < 0.2:
+            answered = when + timedelta(hours=rng.uniform(-30, 30))
+            answer = survey(answered, csat=rng.randint(1, 5), nps=rng.choice([None, 2, 9]))
+        events.append(
+            contact(
+                channel,
+                when,
+                text,
+                sentiment=rng.choice([None, round(rng.uniform(-1, 1), 2)]),
+                outcome=rng.choice(["NONE", "RESOLVED", "UNRESOLVED", "ESCALATED", "ABANDONED"]),
+                case_id=rng.choice([None, "K1", "K2", "K3"]),
+                survey=answer,
+                public=channel == "SOCIAL" and rng.random() < 0.7,
+                followers=rng.randint(0, 20_000),
+                queue_wait=rng.choice([0, 0, 900]),
+                direction="OUTBOUND" if rng.random() < 0.1 else "INBOUND",
+            )
+        )
+    return events + rng.sample(events, 4)  # replays of some of them
+
+
+def replayed(events: list[Interaction], seed: int) -> CustomerHistory:
+    """The history after ``events`` in a shuffled arrival order, each processed a while after
+    it occurred or when a later one has arrived, through alert decisions as in the workers."""
+    order = events[:]
+    random.Random(seed).shuffle(order)
+    history = None
+    clock = order[0].occurred_at
+    for interaction in order:
+        clock = max(clock, interaction.occurred_at) + timedelta(minutes=1)
+        history = process_interaction(history, interaction, None, RULES, clock).history
+    assert history is not None
+    return history
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_history_is_the_same_whatever_the_arrival_order(seed: int) -> None:
+    events = one_customers_events(seed)
+    by_event_time = history_of(*sorted(events, key=lambda i: i.occurred_at))
+
+    for shuffle in range(6):
+        assert state(replayed(events, 100 * seed + shuffle)) == state(by_event_time)
+    assert state(history_of(*reversed(events))) == state(by_event_time)
+
+
+def test_the_generated_events_exercise_what_the_order_could_change() -> None:
+    events = [e for seed in range(8) for e in one_customers_events(seed)]
+    span = max(e.occurred_at for e in events) - min(e.occurred_at for e in events)
+    h = history_of(*sorted(one_customers_events(0), key=lambda i: i.occurred_at))
+
+    assert span > timedelta(days=HISTORY_DAYS)
+    assert len({e.interaction_id for e in events}) < len(events)  # duplicates
+    assert len({e.occurred_at for e in events}) < len({e.interaction_id for e in events})
+    assert {"RESOLVED", "UNRESOLVED", "ESCALATED"} <= {e.outcome for e in events}
+    assert any(e.survey for e in events) and any(e.social and e.social.is_public for e in events)
+    assert any(e.direction == "OUTBOUND" for e in events)
+    assert h.cases and h.sentiment_count >= 4 and h.churn_talk is not None
+
+
+def test_reversed_input_gives_the_same_sentiment_averages() -> None:
+    tones = [0.6, 0.4, -0.2, -0.7, 0.1, -0.9]
+    contacts = [contact("CHAT", at(n), sentiment=s) for n, s in enumerate(tones)]
+
+    forward, backward = history_of(*contacts), history_of(*reversed(contacts))
+
+    averages = (forward.sentiment_recent, forward.sentiment_baseline, forward.sentiment_count)
+    assert (backward.sentiment_recent, backward.sentiment_baseline) == averages[:2]
+    assert backward.sentiment_count == averages[2] == len(tones)
+    # In event-time order the averages are what folding each contact in as it came gives.
+    recent = baseline = tones[0]
+    for s in tones[1:]:
+        recent, baseline = (
+            round(recent + 0.4 * (s - recent), 4),
+            round(baseline + 0.1 * (s - baseline), 4),
+        )
+    assert averages[:2] == (recent, baseline)
+
+
+def test_a_resolution_that_arrives_after_a_later_reopening_leaves_the_case_open() -> None:
+    resolved = contact("VOICE", at(1), case_id="K1", outcome="RESOLVED")
+    reopened = contact("CHAT", at(2), case_id="K1", outcome="UNRESOLVED")
+    first = contact("VOICE", at(0), case_id="K1", outcome="ESCALATED")
+
+    in_order = history_of(first, resolved, reopened)
+    late_resolution = history_of(first, reopened, resolved)
+
+    assert in_order.cases["K1"].open and late_resolution.cases["K1"].open
+    assert state(late_resolution) == state(in_order)
+    assert late_resolution.follow_ups_due == {}  # no follow-up for a case still open
+
+
+def test_contacts_at_the_same_moment_are_ordered_by_interaction_id() -> None:
+    a = contact("VOICE", at(1), case_id="K1", outcome="UNRESOLVED", sentiment=-0.5)
+    b = contact("CHAT", at(1), case_id="K1", outcome="ESCALATED", sentiment=0.5)
+
+    ab, ba = history_of(a, b), history_of(b, a)
+
+    assert state(ab) == state(ba)
+    first, second = sorted([a, b], key=lambda i: i.interaction_id)
+    assert [c.interaction_id for c in ab.timeline] == [first.interaction_id, second.interaction_id]
+    assert ab.cases["K1"].channels == [first.channel, second.channel]
+
+
+def test_seen_keeps_the_newest_ids_by_event_time() -> None:
+    contacts = [contact("EMAIL", at(minutes=n)) for n in range(MAX_SEEN + 5)]
+    late_first = history_of(*reversed(contacts))
+
+    assert late_first.seen == [c.interaction_id for c in contacts[-MAX_SEEN:]]
+    assert late_first.seen_at == [ms(c.occurred_at) for c in contacts[-MAX_SEEN:]]
+    assert state(late_first) == state(history_of(*contacts))
+
+
+def test_a_late_contact_older_than_the_window_counts_in_no_order() -> None:
+    old = contact(
+        "VOICE",
+        at(0),
+        "I want a refund",
+        sentiment=-0.9,
+        case_id="K1",
+        outcome="ESCALATED",
+        survey=survey(at(0), csat=1),
+    )
+    mid = contact("CHAT", at(20), sentiment=0.3, case_id="K1")
+    new = contact("EMAIL", at(HISTORY_DAYS + 5), sentiment=0.5)
+
+    for order in ((old, mid, new), (new, old, mid), (mid, new, old)):
+        h = history_of(*order)
+        assert h.cases["K1"].contacts == 1 and h.cases["K1"].escalations == 0, order
+        assert (h.sentiment_count, h.churn_talk, h.csat) == (2, None, None), order
+        assert h.seen_at == sorted(h.seen_at)
+
+
+def test_a_recent_answer_on_a_late_contact_counts() -> None:
+    newest = contact("EMAIL", at(HISTORY_DAYS + 5))
+    late = contact("VOICE", at(1), survey=survey(at(HISTORY_DAYS + 1), nps=2))
+
+    for order in ((late, newest), (newest, late)):
+        h = history_of(*order)
+        assert (h.nps.value, h.nps.at) == (2, ms(at(HISTORY_DAYS + 1)))  # type: ignore[union-attr]
+
+
+def test_answers_churn_talk_and_the_last_resolution_leave_with_the_window() -> None:
+    h = history_of(
+        contact("VOICE", at(0), "I want a refund", outcome="RESOLVED", survey=survey(at(0), csat=2))
+    )
+    assert h.csat and h.churn_talk and h.last_resolved_at
+
+    update_history(h, contact("EMAIL", at(HISTORY_DAYS, hours=1)), at(HISTORY_DAYS, hours=1), RULES)
+
+    assert (h.csat, h.churn_talk, h.last_resolved_at) == (None, None, None)
+
+
+def test_a_history_stored_before_event_time_ordering_still_loads() -> None:
+    stored = rich_history().to_dict()
+    for contact_ in stored["timeline"]:
+        del contact_["sentiment"], contact_["interaction_id"]
+    for name in ("csat", "nps", "ces", "churn_talk"):
+        del stored[name]["interaction_id"]
+    del stored["seen_at"]
+    stored["seen"] = ["b", "c", "a"]  # in arrival order, as it was kept
+
+    h = CustomerHistory.from_dict(json.loads(json.dumps(stored)))
+
+    assert h.seen == ["a", "b", "c"] and h.seen_at == [h.watermark] * 3
+    assert h.timeline[0].interaction_id == "" and h.timeline[0].sentiment is None
+    assert h.csat is not None and h.csat.interaction_id == ""
+    assert h.cases == rich_history().cases
+    update_history(h, contact("CHAT", at(2), sentiment=-0.4, case_id="K2"), at(2), RULES)
+    assert h.cases["K2"].contacts == 2
+    assert (h.sentiment_recent, h.sentiment_count) == (-0.4, 1)  # old contacts had no tone kept
