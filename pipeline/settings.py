@@ -158,7 +158,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         raise SettingsError(
             f"unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})"
         )
-    values = {
+    values: dict[str, object] = {
         name: environ[f"{ENV_PREFIX}{name.upper()}"]
         for name in Settings.model_fields
         if f"{ENV_PREFIX}{name.upper()}" in environ

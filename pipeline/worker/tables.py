@@ -40,10 +40,14 @@ def declare(app: faust.App, settings: Settings) -> Tables:
             "Social handle -> customer id, from the CRM profiles.",
             value_type=str,
         ),
-        profiles=table(PROFILES_TABLE, "CRM profile of each customer: tier, lifetime value, renewal."),
+        profiles=table(
+            PROFILES_TABLE, "CRM profile of each customer: tier, lifetime value, renewal."
+        ),
         histories=table(
             HISTORIES_TABLE,
             "History of each customer: contacts, cases, sentiment, surveys, alerts.",
         ),
-        channel_windows=table(WINDOWS_TABLE, "Open one-minute windows of care figures per channel."),
+        channel_windows=table(
+            WINDOWS_TABLE, "Open one-minute windows of care figures per channel."
+        ),
     )

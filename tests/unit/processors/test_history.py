@@ -467,7 +467,8 @@ def test_from_dict_restores_a_history_stored_before_any_contact() -> None:
 # ------------------------------------------------------------ event time, not arrival order
 
 # Fields that record alert decisions and processing time: they may differ by arrival order.
-DECISIONS = ("open_alerts", "closed_alerts_at", "last_score", "follow_ups_due")
+# deliveries: what each interaction sent, which follows the decisions.
+DECISIONS = ("open_alerts", "closed_alerts_at", "last_score", "follow_ups_due", "deliveries")
 
 
 def state(h: CustomerHistory) -> dict[str, object]:
