@@ -141,7 +141,7 @@ class Replay:
     tracks: dict[str, CustomerTrack] = field(default_factory=dict)
     opened: Counter[str] = field(default_factory=Counter)  # alerts opened, by type
     records: Counter[str] = field(default_factory=Counter)  # "TYPE STATUS" -> records
-    emitted: set[tuple[str, int]] = field(default_factory=set)  # (alert_id, version)
+    emitted: dict[tuple[str, int], str] = field(default_factory=dict)  # (id, version) -> type
     interactions: int = 0
     duplicates: int = 0
 
@@ -197,7 +197,7 @@ def replay(prepared: Prepared, rules: Rules, progress: Progress | None = None) -
 
 def _count(result: Replay, alert: CareAlert, at: int) -> None:
     result.records[f"{alert.alert_type} {alert.status}"] += 1
-    result.emitted.add((alert.alert_id, alert.version))
+    result.emitted[(alert.alert_id, alert.version)] = alert.alert_type
     if alert.version != 1:
         return
     result.opened[alert.alert_type] += 1

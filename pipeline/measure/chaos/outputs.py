@@ -24,7 +24,9 @@ def read_outputs(settings: Settings, timeout_s: float = 60.0) -> Outputs:
 
     def alert(record: ConsumerRecord) -> None:
         value = alert_codec.decode(record.value)
-        outputs.alerts[(value["alert_id"], value["version"])] += 1
+        key = (value["alert_id"], value["version"])
+        outputs.alerts[key] += 1
+        outputs.alert_types[key] = value["alert_type"]
 
     def normalized(record: ConsumerRecord) -> None:
         value = interaction_codec.decode(record.value)

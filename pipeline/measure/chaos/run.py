@@ -155,7 +155,7 @@ def _reference(clean_run: Outputs, events: list[RawEvent], rules: Rules) -> dict
         "alert_records": len(clean_run.alerts),
         "normalized": len(clean_run.normalized),
         "dead_letters": clean_run.dead_letters,
-        "offline_backtest": agreement(clean_run.alerts, offline.emitted),
+        "offline_backtest": agreement(clean_run.alert_types, offline.emitted),
     }
 
 

@@ -38,6 +38,7 @@ class Outputs:
     """What one run wrote: every record counted, so duplicates show."""
 
     alerts: Counter[AlertKey] = field(default_factory=Counter)
+    alert_types: dict[AlertKey, str] = field(default_factory=dict)
     normalized: Counter[str] = field(default_factory=Counter)
     # Raw records the pipeline accounted for: normalized (by source) or dead-lettered.
     handled: set[RawPosition] = field(default_factory=set)
@@ -152,11 +153,15 @@ def duplicates(counts: Counter[Any]) -> int:
     return sum(n - 1 for n in counts.values() if n > 1)
 
 
-def agreement(live: Iterable[AlertKey], offline: Iterable[AlertKey]) -> dict[str, int]:
-    """How the clean live run's alert records and the offline backtest's differ."""
-    live, offline = set(live), set(offline)
+def agreement(live: Mapping[AlertKey, str], offline: Mapping[AlertKey, str]) -> dict[str, Any]:
+    """How the clean live run's alert records and the offline backtest's differ, with the
+    differing records counted by alert type."""
+    live_only = live.keys() - offline.keys()
+    offline_only = offline.keys() - live.keys()
     return {
-        "both": len(live & offline),
-        "live_only": len(live - offline),
-        "offline_only": len(offline - live),
+        "both": len(live.keys() & offline.keys()),
+        "live_only": len(live_only),
+        "offline_only": len(offline_only),
+        "live_only_by_type": dict(Counter(live[k] for k in live_only)),
+        "offline_only_by_type": dict(Counter(offline[k] for k in offline_only)),
     }
