@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from processors.alerts import alert_id
 from processors.care import process_interaction
 from processors.history import CustomerHistory
 from processors.interaction import Interaction
@@ -94,12 +95,10 @@ class Verdict:
         }
 
 
-def judge(
-    expected: set[AlertKey], clean: Outputs, run: Outputs, sent: Iterable[RawPosition]
-) -> Verdict:
+def judge(expected: Expected, clean: Outputs, run: Outputs, sent: Iterable[RawPosition]) -> Verdict:
     """``run`` against the alerts it had to send and the clean run's interactions;
     ``sent`` are the raw records the run was given."""
-    expected_alerts, got_alerts = expected, set(run.alerts)
+    expected_alerts, got_alerts = expected.alerts, set(run.alerts) - expected.follow_ups
     reference = clean
     expected_ids, got_ids = set(reference.normalized), set(run.normalized)
     sent = set(sent)
@@ -127,25 +126,40 @@ def judge(
     )
 
 
+@dataclass(frozen=True)
+class Expected:
+    """What a scorer had to send (``alerts``), and the FOLLOW_UP records it may send:
+    those come from a timer, at a moment of processing time, so whether one is sent
+    before its case reopens or the run ends is timing, not a fault."""
+
+    alerts: set[AlertKey]
+    follow_ups: set[AlertKey]
+
+
 def expected_alerts(
     log: Iterable[Mapping[str, Any]],
     profiles: Mapping[str, CustomerProfile],
     rules: Rules,
     now: datetime,
-) -> set[AlertKey]:
+) -> Expected:
     """The alert records a scorer sends that meets the interactions in ``log``'s order
     (records read again included), with ``profiles`` known from the start."""
     histories: dict[str, CustomerHistory] = {}
     keys: set[AlertKey] = set()
+    follow_ups: set[AlertKey] = set()
     for record in log:
         interaction = Interaction.from_record(dict(record))
         cid = interaction.customer_id
-        outcome = process_interaction(
-            histories.get(cid), interaction, profiles.get(cid), rules, now
-        )
+        history, profile = histories.get(cid), profiles.get(cid)
+        outcome = process_interaction(history, interaction, profile, rules, now)
         histories[cid] = outcome.history
         keys.update((alert.alert_id, alert.version) for alert in outcome.alerts)
-    return keys
+        for case_id in outcome.history.follow_ups_due:
+            case = outcome.history.cases.get(case_id)
+            if case is not None and not case.open:
+                trigger = f"case:{case_id}:{case.resolved_at}"
+                follow_ups.add((alert_id(cid, "FOLLOW_UP", trigger), 1))
+    return Expected(keys, follow_ups)
 
 
 def duplicates(counts: Counter[Any]) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from pipeline.measure.chaos.verdict import Outputs, agreement, expected_alerts, judge
+from pipeline.measure.chaos.verdict import Expected, Outputs, agreement, expected_alerts, judge
 from processors.care import process_interaction
 from tests.unit.processors.journey import RULES, T0, contact, post
 
@@ -19,9 +19,9 @@ def outputs(alerts: dict[tuple[str, int], int], ids: dict[str, int], handled: in
 
 def test_a_run_like_the_expected_one_is_ok_and_duplicates_are_only_counted() -> None:
     clean = outputs({("a", 1): 1, ("a", 2): 1}, {"i1": 1, "i2": 1}, 4)
-    run = outputs({("a", 1): 3, ("a", 2): 1}, {"i1": 2, "i2": 1}, 4)
+    run = outputs({("a", 1): 3, ("a", 2): 1, ("f", 1): 1}, {"i1": 2, "i2": 1}, 4)
 
-    verdict = judge({("a", 1), ("a", 2)}, clean, run, RAW)
+    verdict = judge(Expected({("a", 1), ("a", 2)}, {("f", 1)}), clean, run, RAW)
 
     assert verdict.ok
     assert (verdict.alert_duplicates, verdict.normalized_duplicates) == (2, 1)
@@ -31,7 +31,7 @@ def test_lost_and_invented_alerts_interactions_and_raw_records_fail_the_run() ->
     clean = outputs({("a", 1): 1, ("a", 2): 1}, {"i1": 1, "i2": 1}, 4)
     run = outputs({("a", 1): 1, ("b", 1): 1}, {"i1": 1, "i3": 1}, 3)
 
-    verdict = judge({("a", 1), ("a", 2)}, clean, run, RAW)
+    verdict = judge(Expected({("a", 1), ("a", 2)}, {("f", 1)}), clean, run, RAW)
 
     assert not verdict.ok
     assert (verdict.alerts_lost, verdict.alerts_invented) == (1, 1)
@@ -58,8 +58,24 @@ def test_expected_alerts_follow_the_logged_order_and_count_a_replay_once() -> No
         live |= {(a.alert_id, a.version) for a in outcome.alerts}
     assert live
 
-    assert expected_alerts(log, {}, RULES, T0) == live
-    assert expected_alerts(log + log[:2], {}, RULES, T0) == live  # records read again
+    assert expected_alerts(log, {}, RULES, T0).alerts == live
+    assert expected_alerts(log + log[:2], {}, RULES, T0).alerts == live  # records read again
+
+
+def test_a_follow_up_the_timer_may_send_is_allowed_and_any_other_is_invented() -> None:
+    when = [T0 + timedelta(hours=h) for h in range(2)]
+    escalated = contact("VOICE", when[0], "Not fixed", -0.5, outcome="ESCALATED", case_id="k9")
+    resolved = contact("VOICE", when[1], "Thanks", 0.5, outcome="RESOLVED", case_id="k9")
+    log = [escalated.to_record(), resolved.to_record()]
+
+    expected = expected_alerts(log, {}, RULES, T0 + timedelta(days=1))
+
+    assert len(expected.follow_ups) == 1
+    (follow_up,) = expected.follow_ups
+    run = outputs({follow_up: 1, ("not-a-follow-up", 1): 1}, {}, 4)
+    verdict = judge(expected, run, run, RAW)
+    assert verdict.alerts_invented == 1
+    assert verdict.examples["alerts_invented"] == ["not-a-follow-up v1"]
 
 
 def test_agreement_counts_the_differing_records_by_type() -> None:
