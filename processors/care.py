@@ -16,6 +16,7 @@ from processors.channel_windows import MetricFact
 from processors.history import (
     DAY_MS,
     HISTORY_DAYS,
+    MAX_TICKS,
     CustomerHistory,
     Delivery,
     ms,
@@ -103,19 +104,34 @@ def is_first_contact(
 
 
 def send_due_follow_ups(
-    history: CustomerHistory, profile: CustomerProfile | None, rules: Rules, now: datetime
+    history: CustomerHistory,
+    profile: CustomerProfile | None,
+    rules: Rules,
+    now: datetime,
+    tick: Source | None = None,
 ) -> list[CareAlert]:
     """The FOLLOW_UP alerts due at ``now`` (processing time), in case order.
 
     Each one sent is taken off ``history.follow_ups_due``, so the caller stores the history
-    when the list is not empty. The live timer and the backtest both call this.
+    when the list is not empty. The live timer and the backtest both call this. ``tick``
+    is the record that asked (the live timer's): the same tick read again after a crash
+    gets the same alerts again, since their cases are no longer due by then.
     """
+    if tick is not None:
+        key = source_key(tick)
+        for delivery in history.tick_deliveries:
+            if delivery.source == key:
+                return [CareAlert.from_dict(alert) for alert in delivery.alerts]
     profile = profile or CustomerProfile.unknown(history.customer_id)
-    return [
+    alerts = [
         alert
         for case_id in due_follow_ups(history, now)
         if (alert := follow_up(history, case_id, profile, rules, now)) is not None
     ]
+    if tick is not None and alerts:
+        delivery = Delivery(source_key(tick), [alert.to_dict() for alert in alerts])
+        history.tick_deliveries = [*history.tick_deliveries, delivery][-MAX_TICKS:]
+    return alerts
 
 
 def has_follow_up_due(stored: Mapping[str, Any], now: datetime) -> bool:

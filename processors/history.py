@@ -26,6 +26,9 @@ MAX_TIMELINE = 100
 MAX_CASES = 20
 MAX_PUBLIC_POSTS = 20
 MAX_SEEN = 64
+# Follow-up ticks a history remembers the outputs of: a tick is read again only within
+# the records not yet committed when a worker stopped, a few at most per customer.
+MAX_TICKS = 8
 # A contact on a resolved case with one of these outcomes reopens it; a thank-you does not.
 REOPEN = frozenset({"UNRESOLVED", "ABANDONED", "ESCALATED", "CALLBACK_REQUESTED"})
 # Decaying averages of sentiment: the recent tone moves fast, the baseline slowly.
@@ -229,6 +232,8 @@ class CustomerHistory:
     last_score: float = 0.0
     # interaction id -> what it sent, for the ids in ``seen``.
     deliveries: dict[str, Delivery] = field(default_factory=dict)
+    # What the last follow-up ticks sent, newest last (at most MAX_TICKS).
+    tick_deliveries: list[Delivery] = field(default_factory=list)
 
     # Windows ---------------------------------------------------------------------------
 
@@ -289,6 +294,7 @@ class CustomerHistory:
             "follow_ups_due": dict(self.follow_ups_due),
             "last_score": self.last_score,
             "deliveries": {key: d.to_dict() for key, d in self.deliveries.items()},
+            "tick_deliveries": [d.to_dict() for d in self.tick_deliveries],
         }
 
     @classmethod
@@ -316,6 +322,7 @@ class CustomerHistory:
             k: OpenAlert(**v) for k, v in values.get("open_alerts", {}).items()
         }
         values["deliveries"] = {k: Delivery(**v) for k, v in values.get("deliveries", {}).items()}
+        values["tick_deliveries"] = [Delivery(**d) for d in values.get("tick_deliveries", [])]
         return cls(**values)
 
 

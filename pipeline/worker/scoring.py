@@ -20,7 +20,7 @@ from processors.alerts import CareAlert
 from processors.care import has_follow_up_due, metric_fact, process_interaction, send_due_follow_ups
 from processors.channel_windows import PartialWindows
 from processors.history import CustomerHistory
-from processors.interaction import Interaction
+from processors.interaction import Interaction, Source
 from processors.profile import CustomerProfile
 from processors.rules import Rules
 from sinks.metrics import PipelineMetrics
@@ -130,7 +130,9 @@ def register_follow_ups(
             history, profile = scorer.load(customer_id)
             if history is None:
                 continue
-            alerts = send_due_follow_ups(history, profile, rules, datetime.now(UTC))
+            message = event.message
+            tick = Source(message.topic, message.partition, message.offset)
+            alerts = send_due_follow_ups(history, profile, rules, datetime.now(UTC), tick)
             if alerts:
                 histories[customer_id] = history.to_dict()
                 await scorer.send(alerts)

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from processors.alerts import CareAlert, alert_id, due_follow_ups, excerpt, follow_up
+from processors.care import send_due_follow_ups
 from processors.history import CustomerHistory, ms
 from processors.interaction import Interaction, Source, Survey
 from processors.playbook import choose_action
@@ -281,6 +282,24 @@ def test_a_follow_up_is_due_after_the_delay_and_sent_once() -> None:
     assert record.playbook_id == "follow-up"
     assert due_follow_ups(h, now) == []
     assert follow_up(h, "K1", profile(), RULES, now) is None
+
+
+def test_a_follow_up_tick_read_again_sends_the_same_follow_up_again() -> None:
+    h, _ = escalated_then_resolved()
+    tick = Source("care.followups", 2, 40)
+    now = at(3)
+
+    first = send_due_follow_ups(h, profile(), RULES, now, tick)
+    again = send_due_follow_ups(h, profile(), RULES, now + timedelta(minutes=1), tick)
+    other = send_due_follow_ups(h, profile(), RULES, now, Source("care.followups", 2, 41))
+
+    assert [a.alert_type for a in first] == ["FOLLOW_UP"]
+    assert [a.to_dict() for a in again] == [a.to_dict() for a in first]
+    assert other == []  # a later tick: the case is no longer due
+    restored = CustomerHistory.from_dict(h.to_dict())
+    assert send_due_follow_ups(restored, profile(), RULES, now, tick)[0].to_dict() == (
+        first[0].to_dict()
+    )
 
 
 def test_the_follow_up_id_is_deterministic() -> None:

@@ -20,6 +20,7 @@ from processors.history import (
     MAX_SEEN,
     MAX_TIMELINE,
     CustomerHistory,
+    Delivery,
     detect_churn_talk,
     ms,
     update_history,
@@ -412,6 +413,9 @@ def rich_history() -> CustomerHistory:
         contact("VOICE", at(1, hours=1), sentiment=0.2, case_id="K2", outcome="UNRESOLVED"),
     )
     h = outcomes[-1].history
+    # What a follow-up tick sent: the alert records of the history's own deliveries.
+    sent = [a for d in h.deliveries.values() for a in d.alerts][:1]
+    h.tick_deliveries.append(Delivery("2:40", sent))
     for f in dataclasses.fields(CustomerHistory):
         default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
         assert getattr(h, f.name) != default, f.name
