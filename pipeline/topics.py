@@ -78,6 +78,12 @@ def changelog(app_id: str, table: str) -> str:
     return f"{app_id}-{table}-changelog"
 
 
+def is_json_key(raw: bytes) -> bool:
+    """A table key as earlier versions wrote it, with Faust's JSON key serializer: a
+    quoted string (``b'"C102031"'``). Keys are now the raw bytes (``b'C102031'``)."""
+    return len(raw) >= 2 and raw[:1] == b'"' and raw[-1:] == b'"'
+
+
 RAW_CHANNELS = {"VOICE": VOICE, "EMAIL": EMAIL, "CHAT": CHAT, "SOCIAL": SOCIAL}
 # What the care agent reads: every raw channel, plus the re-keyed interactions.
 CARE_INPUTS = (*RAW_CHANNELS.values(), REKEYED)

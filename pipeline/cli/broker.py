@@ -61,7 +61,7 @@ def kafka_status(port: int | None) -> None:
     sys.exit(0 if status.running else 1)
 
 
-@click.group(short_help="Create the pipeline's topics (for clusters where workers may not).")
+@click.group(short_help="Create the pipeline's topics; migrate the tables' changelog keys.")
 def topics() -> None:
     """Manage the pipeline's topics."""
 
@@ -73,3 +73,16 @@ def topics_create() -> None:
 
     for report in admin.ensure_topics(settings()):
         click.echo(f"{'created' if report.created else 'exists '}  {report.name}")
+
+
+@topics.command("migrate-table-keys")
+def topics_migrate_table_keys() -> None:
+    """Rewrite the tables' changelogs whose keys an earlier version wrote as JSON strings,
+    so that lookups route to the worker that holds each row. Stop the workers first."""
+    from pipeline.ops.tablekeys import migrate_table_keys
+
+    for result in migrate_table_keys(settings()):
+        click.echo(
+            f"{result.table}: {result.rows} rows, {result.rewritten} keys rewritten, "
+            f"{result.dropped} stale JSON keys dropped"
+        )

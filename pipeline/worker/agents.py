@@ -148,7 +148,7 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
             source, _ = _origin(event)
             if event.value is None:  # a deleted profile; its handles stay in the index
                 if event.key is not None:
-                    tables.profiles.pop(event.key.decode(), None)
+                    tables.profiles.pop(event.key, None)
                 continue
             try:
                 profile = profile_codec.loads(event.value)
@@ -156,7 +156,7 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
                 await dead_letters.send(event.key, event.value, exc, exc.reason, source)
                 continue
             customer = CustomerProfile.from_record(profile)
-            tables.profiles[customer.customer_id] = customer.to_dict()
+            tables.profiles[customer.customer_id.encode()] = customer.to_dict()
             for platform, handle in customer.social_handles:
                 key = handle_key(platform, handle)
                 await topics.handles.send(key=key.encode(), value=customer.customer_id.encode())
@@ -164,11 +164,10 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
     @app.agent(topics.handles, name="store-handles")
     async def store_handles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            key = event.key.decode()
             if event.value is None:
-                tables.handles.pop(key, None)
+                tables.handles.pop(event.key, None)
             else:
-                tables.handles[key] = event.value.decode()
+                tables.handles[event.key] = event.value.decode()
 
 
 def _origin(event: faust.EventT) -> tuple[Source, bytes | None]:
@@ -199,7 +198,7 @@ def handle_resolver(handles: faust.Table) -> Callable[[str, str], str | None]:
     """Looks a social handle up in this worker's partitions of the handle index."""
 
     def resolve(platform: str, handle: str) -> str | None:
-        customer_id: str | None = handles.get(handle_key(platform, handle))
+        customer_id: str | None = handles.get(handle_key(platform, handle).encode())
         return customer_id
 
     return resolve

@@ -57,7 +57,7 @@ def register(
             if channel not in CHANNELS:
                 log.warning("ignored a metric delta for unknown channel %r", channel[:20])
                 continue
-            stored = windows_table.get(channel)
+            stored = windows_table.get(channel.encode())
             book = (
                 ChannelWindows.from_dict(stored)
                 if stored
@@ -71,11 +71,11 @@ def register(
                     log.warning("ignored a malformed metric delta for %s: %s", channel, exc)
             for window in book.complete(now_ms, grace_ms):
                 await topics.metrics.send(key=channel.encode(), value=window.to_record())
-            windows_table[channel] = book.to_dict()
+            windows_table[channel.encode()] = book.to_dict()
 
     @app.timer(max(1.0, grace_s / 2), name="tick-channel-windows")
     async def tick() -> None:
         # Only channels with windows still open in this worker's partitions need a tick.
-        for channel, stored in list(windows_table.items()):
+        for key, stored in list(windows_table.items()):
             if stored and ChannelWindows.from_dict(stored).unsent:
-                await topics.metric_facts.send(key=channel.encode(), value=TICK)
+                await topics.metric_facts.send(key=key, value=TICK)

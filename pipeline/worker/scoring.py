@@ -57,7 +57,8 @@ class Scorer:
         self.windows = windows
 
     def load(self, customer_id: str) -> tuple[CustomerHistory | None, CustomerProfile | None]:
-        stored, profile = self.histories.get(customer_id), self.profiles.get(customer_id)
+        key = customer_id.encode()
+        stored, profile = self.histories.get(key), self.profiles.get(key)
         return (
             CustomerHistory.from_dict(stored) if stored else None,
             CustomerProfile.from_dict(profile) if profile else None,
@@ -76,7 +77,7 @@ class Scorer:
                 await self.send_normalized(interaction)
                 await self.send(outcome.alerts, replay=True)
             return
-        self.histories[interaction.customer_id] = outcome.history.to_dict()
+        self.histories[interaction.customer_id.encode()] = outcome.history.to_dict()
         await self.send_normalized(interaction)
         if outcome.risk is None:
             return
@@ -119,9 +120,9 @@ def register_follow_ups(
     @app.timer(follow_up_every_s, name="find-due-follow-ups")
     async def find_due_follow_ups() -> None:
         now = datetime.now(UTC)
-        for customer_id, stored in list(histories.items()):
+        for key, stored in list(histories.items()):
             if stored and has_follow_up_due(stored, now):
-                await topics.follow_ups.send(key=customer_id.encode(), value=b"due")
+                await topics.follow_ups.send(key=key, value=b"due")
 
     @app.agent(topics.follow_ups, name="send-follow-ups")
     async def send_follow_ups(stream: faust.StreamT) -> None:
@@ -134,5 +135,5 @@ def register_follow_ups(
             tick = Source(message.topic, message.partition, message.offset)
             alerts = send_due_follow_ups(history, profile, rules, datetime.now(UTC), tick)
             if alerts:
-                histories[customer_id] = history.to_dict()
+                histories[customer_id.encode()] = history.to_dict()
                 await scorer.send(alerts)

@@ -12,6 +12,7 @@ from pipeline.topics import HANDLES_TABLE, HISTORIES_TABLE, PROFILES_TABLE, WIND
 
 @dataclass(frozen=True)
 class Tables:
+    # Keys are UTF-8 bytes.
     # "platform:handle" -> customer id, partitioned like customers.handles.
     handles: faust.Table
     # customer id -> CustomerProfile.to_dict(), partitioned like customers.profiles.
@@ -24,12 +25,15 @@ class Tables:
 
 def declare(app: faust.App, settings: Settings) -> Tables:
     def table(name: str, help: str, **options: object) -> faust.Table:
-        # Keyed by text, co-partitioned with the topic that feeds it: same partition count.
+        # Co-partitioned with the topic that feeds it: same partition count, and keyed by
+        # the raw bytes that topic's records are partitioned by (key_type=bytes is Faust's
+        # raw key serializer), so that the customer lookup routes to the worker that holds
+        # the row. Callers encode text keys as UTF-8.
         return app.Table(
             name,
             default=None,
             partitions=settings.topic_partitions,
-            key_type=str,
+            key_type=bytes,
             help=help,
             **options,
         )

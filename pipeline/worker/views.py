@@ -33,12 +33,12 @@ def register(app: faust.App, tables: Tables, settings: Settings) -> None:
 
         @app.table_route(table=tables.histories, match_info="customer_id")
         async def _routed(self, request: Request, customer_id: str) -> Response:
-            stored = tables.histories.get(customer_id)
+            stored = tables.histories.get(customer_id.encode())
             if stored is None:
                 return self.json(
                     {"error": "unknown customer", "customer_id": customer_id}, status=404
                 )
-            profile = tables.profiles.get(customer_id)
+            profile = tables.profiles.get(customer_id.encode())
             return self.json(
                 customer_view(
                     CustomerHistory.from_dict(stored),
