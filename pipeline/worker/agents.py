@@ -16,6 +16,7 @@ import faust
 
 from pipeline.topics import RAW_CHANNELS
 from pipeline.worker import codecs
+from pipeline.worker.outbox import Outbox
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
 from processors.errors import DeadLetter, DeadLetterReason
@@ -56,10 +57,12 @@ class NormalizeStep:
         partitions: int,
     ) -> None:
         self.app = app
+        self.outbox = Outbox(app)
         self.topics = topics
         self.metrics = metrics
         self.partitions = partitions
-        self.dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
+        dlq = self.outbox.topic(topics.dlq.get_topic_name())
+        self.dead_letters = KafkaDeadLetterSink(dlq, STAGE, metrics)
         self.interaction_codec = codecs.get("Interaction")
         self.rekeyed_topic = topics.rekeyed.get_topic_name()
         self.channels: dict[str, tuple[str, codecs.AvroCodec, Normalize]] = {}
@@ -106,9 +109,8 @@ class NormalizeStep:
         owner = customer_partition(interaction.customer_id, self.partitions)
         if owner != event.message.partition or event.message.topic not in self.channels:
             value = self.interaction_codec.dumps(interaction.to_record())
-            # Straight to the producer: Faust flushes it before committing the offsets.
-            await self.app.producer.send(
-                self.rekeyed_topic, interaction.customer_id.encode(), value, owner, None, None
+            await self.outbox.send(
+                self.rekeyed_topic, interaction.customer_id.encode(), value, owner
             )
             return None
         return interaction
@@ -117,9 +119,10 @@ class NormalizeStep:
         self, event: faust.EventT, post: Mapping[str, object], source: Source
     ) -> None:
         """Sends a post without customer id to the partition of its handle, to be resolved."""
-        await self.topics.social_unresolved.send(
-            key=handle_key(str(post["platform"]), str(post["handle"])).encode(),
-            value=event.value,
+        await self.outbox.send(
+            self.topics.social_unresolved.get_topic_name(),
+            handle_key(str(post["platform"]), str(post["handle"])).encode(),
+            event.value,
             headers=[
                 (ORIGIN_TOPIC, source.topic.encode()),
                 (ORIGIN_PARTITION, str(source.partition).encode()),
@@ -135,6 +138,7 @@ Normalize = Callable[[Mapping[str, object], Source, datetime], Interaction]
 def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep) -> None:
     """Declares the social-handle resolution and the CRM agents on ``app``."""
     dead_letters = step.dead_letters
+    handles_topic = topics.handles.get_topic_name()
     profile_codec = codecs.get("CustomerProfile")
 
     @app.agent(topics.social_unresolved, name="normalize-social-by-handle")
@@ -159,7 +163,7 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
             tables.profiles[customer.customer_id.encode()] = customer.to_dict()
             for platform, handle in customer.social_handles:
                 key = handle_key(platform, handle)
-                await topics.handles.send(key=key.encode(), value=customer.customer_id.encode())
+                await step.outbox.send(handles_topic, key.encode(), customer.customer_id.encode())
 
     @app.agent(topics.handles, name="store-handles")
     async def store_handles(stream: faust.StreamT) -> None:

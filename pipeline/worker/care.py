@@ -33,7 +33,8 @@ def register(
     metrics: PipelineMetrics,
 ) -> None:
     """Declares the care agent on ``app``."""
-    dead_letters = KafkaDeadLetterSink(topics.dlq, STAGE, metrics)
+    dlq = normalize.outbox.topic(topics.dlq.get_topic_name())
+    dead_letters = KafkaDeadLetterSink(dlq, STAGE, metrics)
     interaction_codec = codecs.get("Interaction")
 
     @app.agent(topics.care_inputs, name="care")

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import faust
 
 from pipeline.worker import codecs
+from pipeline.worker.outbox import Outbox
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
 from processors.alerts import CareAlert
@@ -47,6 +48,9 @@ class Scorer:
         windows: PartialWindows,
     ) -> None:
         self.app = app
+        self.outbox = Outbox(app)
+        self.alerts_topic = topics.alerts.get_topic_name()
+        self.alert_codec = codecs.get("CareAlert")
         self.topics = topics
         self.normalized_topic = topics.normalized.get_topic_name()
         self.interaction_codec = codecs.get("Interaction")
@@ -89,16 +93,14 @@ class Scorer:
 
     async def send_normalized(self, interaction: Interaction) -> None:
         value = self.interaction_codec.dumps(interaction.to_record())
-        # Straight to the producer: Faust flushes it before committing the offsets.
-        await self.app.producer.send(
-            self.normalized_topic, interaction.customer_id.encode(), value, None, None, None
-        )
+        await self.outbox.send(self.normalized_topic, interaction.customer_id.encode(), value)
 
     async def send(self, alerts: list[CareAlert], replay: bool = False) -> None:
         """Sends alert records; ``replay`` for records sent before, which are not counted
         again in the metrics."""
         for alert in alerts:
-            await self.topics.alerts.send(key=alert.customer_id.encode(), value=alert.to_record())
+            value = self.alert_codec.dumps(alert.to_record())
+            await self.outbox.send(self.alerts_topic, alert.customer_id.encode(), value)
             if not replay:
                 self.metrics.alerted(alert)
             log.info(

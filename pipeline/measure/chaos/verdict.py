@@ -64,7 +64,8 @@ class Verdict:
     normalized_duplicates: int
     raw_sent: int
     raw_unaccounted: int
-    alerts_unlike_clean: int  # in this run or the clean one, not both: order, not loss
+    # Decided by interactions in this run or the clean one, not both: order, not loss.
+    alerts_unlike_clean: int
     examples: dict[str, list[str]]
 
     @property
@@ -116,7 +117,7 @@ def judge(expected: Expected, clean: Outputs, run: Outputs, sent: Iterable[RawPo
         normalized_duplicates=duplicates(run.normalized),
         raw_sent=len(sent),
         raw_unaccounted=len(unaccounted),
-        alerts_unlike_clean=len(set(clean.alerts) ^ got_alerts),
+        alerts_unlike_clean=len(_decided(clean) ^ _decided(run)),
         examples={
             "alerts_lost": [f"{a} v{v}" for a, v in sorted(lost)[:EXAMPLES]],
             "alerts_invented": [f"{a} v{v}" for a, v in sorted(invented)[:EXAMPLES]],
@@ -160,6 +161,11 @@ def expected_alerts(
                 trigger = f"case:{case_id}:{case.resolved_at}"
                 follow_ups.add((alert_id(cid, "FOLLOW_UP", trigger), 1))
     return Expected(keys, follow_ups)
+
+
+def _decided(outputs: Outputs) -> set[AlertKey]:
+    """The alert records decided by interactions: all but the timer's FOLLOW_UPs."""
+    return {k for k in outputs.alerts if outputs.alert_types.get(k) != "FOLLOW_UP"}
 
 
 def duplicates(counts: Counter[Any]) -> int:
