@@ -19,7 +19,7 @@ def test_no_alert_or_interaction_is_lost_or_invented_in_any_scenario(tmp_path: P
     written = json.loads(report_path.read_text())
     assert [s["name"] for s in written["scenarios"]] == ["clean", *SCENARIOS]
     assert written["reference"]["alert_records"] > 0  # the stream does raise alerts
-    assert written["reference"]["normalized"] > 1_000
+    assert written["reference"]["normalized"] > 500
     for result in report.scenarios:
         v = result.verdict
         summary = f"{result.name}: {v.to_dict()}"
