@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import faust
 
+from pipeline.partitioning import customer_partition
 from pipeline.topics import RAW_CHANNELS
 from pipeline.worker import codecs
 from pipeline.worker.outbox import Outbox
@@ -22,7 +23,6 @@ from pipeline.worker.topics import Topics
 from processors.errors import DeadLetter, DeadLetterReason
 from processors.interaction import Interaction, Source
 from processors.normalize import Normalizer, handle_key
-from processors.partitioning import customer_partition
 from processors.profile import CustomerProfile
 from schemas import AvroDecodeError
 from sinks.deadletter import KafkaDeadLetterSink

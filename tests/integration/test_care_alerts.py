@@ -23,10 +23,10 @@ from pipeline import admin
 from pipeline.ops.outputs import OutputReader, OutputRecord, decode
 from pipeline.ops.producer import producer, send_events
 from pipeline.ops.workerproc import WorkerProcess
+from pipeline.partitioning import customer_partition
 from pipeline.settings import Settings
 from pipeline.simulation.sample import RawEvent
 from pipeline.topics import ALERTS, CARE_INPUTS, HANDLES, NORMALIZED, PROFILES, REKEYED, VOICE
-from processors.partitioning import customer_partition
 
 pytestmark = pytest.mark.integration
 

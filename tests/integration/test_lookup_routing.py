@@ -12,9 +12,9 @@ from kafka import KafkaAdminClient
 from pipeline import admin
 from pipeline.ops.producer import send_events
 from pipeline.ops.workerproc import WorkerProcess, free_port
+from pipeline.partitioning import customer_partition
 from pipeline.settings import Settings
 from pipeline.topics import CARE_INPUTS, HANDLES, PROFILES
-from processors.partitioning import customer_partition
 from tests.integration.test_care_alerts import NOW, chat, lookup, profile
 
 CUSTOMERS = [f"C{n}" for n in range(102_020, 102_044)]

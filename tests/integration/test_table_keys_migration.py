@@ -14,10 +14,10 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from pipeline.ops.workerproc import WorkerProcess
+from pipeline.partitioning import customer_partition
 from pipeline.settings import Settings
 from pipeline.topics import HISTORIES_TABLE, PROFILES_TABLE, changelog
 from processors.history import CustomerHistory, update_history
-from processors.partitioning import customer_partition
 from tests.integration.test_care_alerts import NOW, lookup
 from tests.unit.processors.journey import RULES, contact
 

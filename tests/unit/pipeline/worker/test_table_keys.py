@@ -12,10 +12,10 @@ import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from faust.app.router import Router
 
+from pipeline.partitioning import customer_partition
 from pipeline.settings import load_settings
 from pipeline.topics import is_json_key
 from pipeline.worker import app as worker_app
-from processors.partitioning import customer_partition
 
 CUSTOMERS = [f"C{n}" for n in range(102_000, 102_060)]
 

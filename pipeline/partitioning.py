@@ -1,4 +1,5 @@
-"""Which partition a customer's records and state live in: Kafka's default partitioner."""
+"""Which partition a customer's records and state live in: Kafka's default partitioner
+(kafka-python's murmur2), shared by the worker and the tools; Faust-free."""
 
 from __future__ import annotations
 

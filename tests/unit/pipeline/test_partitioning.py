@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from processors.partitioning import customer_partition
+from pipeline.partitioning import customer_partition
 
 # murmur2 of these keys as the Java client computes it (Kafka's UtilsTest).
 JAVA_MURMUR2 = {
