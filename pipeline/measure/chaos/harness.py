@@ -98,11 +98,13 @@ class Pipeline:
         return end_offsets(self.settings, self.settings.topic(NORMALIZED.name))
 
     def wait_flowing(self, since: int, timeout_s: float = 120.0) -> float:
-        """Seconds until interactions.normalized grows past ``since`` records."""
+        """Seconds until interactions.normalized grows past ``since`` records, or until
+        the group has caught up (a short stream may be over before the fault ends)."""
         began = time.monotonic()
+        inputs = [self.settings.topic(spec.name) for spec in (*CARE_INPUTS, SOCIAL_UNRESOLVED)]
         while time.monotonic() - began < timeout_s:
             try:
-                if self.normalized_written() > since:
+                if self.normalized_written() > since or admin.group_lag(self.settings, inputs) == 0:
                     return time.monotonic() - began
             except Exception:  # the broker may be coming back: ask again
                 pass
