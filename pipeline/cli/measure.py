@@ -110,8 +110,17 @@ def bench(events: int, customers: int, rate: float, latency_seconds: float, repo
 )  # fmt: skip
 @click.option("--report", type=click.Path(path_type=Path), default=Path("chaos-report.json"),
               show_default=True)  # fmt: skip
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path(".carepipe/chaos"), show_default=True,
+              help="Where the private broker and the workers keep their data.")  # fmt: skip
 def chaos(
-    customers: int, events: int, rate: float, seed: int, scenarios: tuple[str, ...], report: Path
+    customers: int,
+    events: int,
+    rate: float,
+    seed: int,
+    scenarios: tuple[str, ...],
+    report: Path,
+    workdir: Path,
 ) -> None:
     """Feed one simulated stream through a clean pipeline and through pipelines that are
     killed, restarted, rebalanced and stalled, on a broker of their own, and compare what
@@ -129,6 +138,7 @@ def chaos(
         rate=rate,
         seed=seed,
         scenarios=scenarios or tuple(SCENARIOS),
+        workdir=workdir,
     )
     if not run_chaos(config, report).ok:
         raise SystemExit(1)

@@ -94,7 +94,8 @@ def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/", timeout=1):
             return True
-    except urllib.error.HTTPError:  # an answer all the same
+    except urllib.error.HTTPError as answer:  # an answer all the same
+        answer.close()
         return True
     except OSError:
         return False
