@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 from typing import Literal
 
@@ -16,6 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from processors.errors import StartupError
 
 ENV_PREFIX = "CAREPIPE_"
+_WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 _BROKER = re.compile(r"^(kafka://)?[A-Za-z0-9.\-]+:\d{1,5}(;(kafka://)?[A-Za-z0-9.\-]+:\d{1,5})*$")
 
 
@@ -46,6 +48,11 @@ class Settings(BaseSettings):
     store: Literal["rocksdb", "memory"] = Field("rocksdb", description="Table store.")
     data_dir: Path = Field(Path(".carepipe"), description="Folder for the worker's local state.")
     web_host: str = Field("127.0.0.1", description="Address the worker's web server binds to.")
+    web_advertised_host: str | None = Field(
+        None,
+        description="Host name other workers use to reach this one (lookup redirects); "
+        "default: web_host, or this host's fully qualified name when web_host is 0.0.0.0.",
+    )
     web_port: int = Field(6066, ge=1, le=65535, description="Port of the worker's web server.")
     api_token: SecretStr | None = Field(
         None, description="Bearer token required by the customer lookup, if set."
@@ -133,6 +140,16 @@ class Settings(BaseSettings):
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
+
+    @property
+    def advertised_web_host(self) -> str:
+        """Where the customer lookup redirects to reach this worker: a wildcard bind
+        address (0.0.0.0, ::) names no host, so the host's own name stands in for it."""
+        if self.web_advertised_host:
+            return self.web_advertised_host
+        if self.web_host in _WILDCARD_HOSTS:
+            return socket.getfqdn()
+        return self.web_host
 
     @property
     def webhooks_group(self) -> str:

@@ -21,6 +21,7 @@ for command in (
     run.worker,
     run.webhooks,
     run.lag_exporter,
+    run.healthcheck,
     run.show_settings,
     run.demo,
     broker.kafka,

@@ -35,6 +35,21 @@ def lag_exporter() -> None:
     sys.exit(run_lag_exporter(settings()))
 
 
+@click.command(short_help="Probe a local process's HTTP endpoint; exit 1 unless it answers 2xx.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="Default: CAREPIPE_WEB_PORT, the worker's web server.")  # fmt: skip
+@click.option("--path", default="/healthz", show_default=True)
+def healthcheck(port: int | None, path: str) -> None:
+    """Probe http://127.0.0.1:PORT/PATH once: the container image's HEALTHCHECK. The
+    worker's /healthz by default; `--port 9466 --path /metrics` for `carepipe webhooks`."""
+    from pipeline.ops.healthcheck import probe
+
+    problem = probe(port if port is not None else settings().web_port, path)
+    if problem is not None:
+        click.echo(f"unhealthy: {problem}", err=True)
+        sys.exit(1)
+
+
 @click.command("settings", short_help="Print the effective settings (secrets hidden).")
 def show_settings() -> None:
     """Print the effective settings (secrets hidden)."""

@@ -39,7 +39,7 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         topic_allow_declare=settings.create_topics,
         web_enabled=True,
         web_bind=settings.web_host,
-        web_host=settings.web_host,
+        web_host=settings.advertised_web_host,
         web_port=settings.web_port,
         # Table dumps would expose customer data to anyone who reaches the port.
         web_tables_enabled=False,

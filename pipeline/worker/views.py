@@ -1,4 +1,5 @@
-"""Web views of a worker: the customer 360 lookup, served by the owner of the customer."""
+"""Web views of a worker: the customer 360 lookup, served by the owner of the customer, and
+the probes an orchestrator asks: /healthz (alive) and /ready (serving its partitions)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,22 @@ from processors.profile import CustomerProfile
 
 def register(app: faust.App, tables: Tables, settings: Settings) -> None:
     token = settings.api_token.get_secret_value() if settings.api_token else None
+
+    @app.page("/healthz")
+    class Health(View):
+        """GET /healthz: 200 while the worker's event loop serves requests."""
+
+        async def get(self, request: Request) -> Response:
+            return self.json({"status": "alive"})
+
+    @app.page("/ready")
+    class Ready(View):
+        """GET /ready: 200 once the worker holds its partitions with their tables
+        recovered, 503 while it joins, rebalances or recovers."""
+
+        async def get(self, request: Request) -> Response:
+            state = readiness(app)
+            return self.json(state, status=200 if state["ready"] else 503)
 
     @app.page("/customers/{customer_id}")
     class CustomerLookup(View):
@@ -45,6 +62,21 @@ def register(app: faust.App, tables: Tables, settings: Settings) -> None:
                     CustomerProfile.from_dict(profile) if profile else None,
                 )
             )
+
+
+def readiness(app: faust.App) -> dict[str, Any]:
+    """Whether the worker serves its partitions, from Faust's own flags: the table
+    recovery has completed once, and no rebalance or recovery is under way now."""
+    recovery = app.tables.recovery
+    recovered = recovery.completed.is_set()
+    rebalancing = bool(app.rebalancing)
+    recovering = bool(recovery.in_recovery)
+    return {
+        "ready": recovered and not rebalancing and not recovering,
+        "recovered": recovered,
+        "rebalancing": rebalancing,
+        "recovering": recovering,
+    }
 
 
 def _authorized(request: Request, token: str) -> bool:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
@@ -73,6 +75,25 @@ def test_worker_web_server_is_local_and_serves_no_tables(worker: WorkerProcess) 
         urllib.request.urlopen(worker.web_url + "/table/", timeout=5)
     assert missing.value.code == 404
     missing.value.close()
+
+
+def test_worker_answers_its_health_and_readiness_probes(worker: WorkerProcess) -> None:
+    with urllib.request.urlopen(worker.web_url + "/healthz", timeout=5) as alive:
+        assert alive.status == 200
+    # Ready once it holds its partitions with their tables recovered: soon after it starts.
+    deadline = time.monotonic() + 60
+    state: dict[str, object] = {}
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(worker.web_url + "/ready", timeout=5) as ready:
+                state = json.loads(ready.read())
+                break
+        except urllib.error.HTTPError as not_yet:
+            assert not_yet.code == 503
+            state = json.loads(not_yet.read())
+            not_yet.close()
+            time.sleep(0.5)
+    assert state == {"ready": True, "recovered": True, "rebalancing": False, "recovering": False}
 
 
 @pytest.mark.parametrize(

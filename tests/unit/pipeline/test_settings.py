@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -140,3 +141,19 @@ def test_token_is_not_echoed_in_errors_about_other_settings() -> None:
 def test_explicit_environ_is_the_only_source(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CAREPIPE_WEB_PORT", "1234")
     assert load_settings({}).web_port == 6066
+
+
+def test_the_advertised_web_host_is_the_bind_address_unless_set() -> None:
+    assert load_settings({}).advertised_web_host == "127.0.0.1"
+    pod = {
+        "CAREPIPE_WEB_HOST": "0.0.0.0",
+        "CAREPIPE_WEB_ADVERTISED_HOST": "care-worker-1.care-worker.care-pipeline.svc",
+    }
+    assert load_settings(pod).advertised_web_host == pod["CAREPIPE_WEB_ADVERTISED_HOST"]
+    assert load_settings(pod).web_host == "0.0.0.0"
+
+
+def test_a_wildcard_bind_address_advertises_the_hosts_own_name() -> None:
+    advertised = load_settings({"CAREPIPE_WEB_HOST": "0.0.0.0"}).advertised_web_host
+    assert advertised == socket.getfqdn()
+    assert advertised not in {"0.0.0.0", ""}
