@@ -3,15 +3,16 @@
 Read from the source (every import statement, those inside functions too), so a lazy
 import counts like any other. The rules, by the package that imports:
 
-- processors/ is the pure core: nothing of pipeline/, sinks/ or schemas/, and no Faust.
+- processors/ is the pure core: nothing of pipeline/, sinks/ or schemas/, and no Kafka
+  client (Faust, aiokafka, kafka-python).
 - schemas/ holds the contracts and codecs: of the rest only processors.errors.
 - sinks/ are adapters: nothing of pipeline/, and no Faust (the worker hands them its topics).
 - pipeline/worker/ runs inside a worker: not the simulator, the tools, the measurements,
   the webhook process or the command line.
 - pipeline/delivery/ (the webhook process) and pipeline/simulation/ never load Faust or the
   worker; the tools and measurements start workers as child processes, never import them.
-- pipeline's shared modules (settings, topics, admin, rulesfile, grouplag) import no
-  subpackage.
+- pipeline's shared modules (settings, topics, admin, rulesfile, grouplag, partitioning)
+  import no subpackage.
 - Nothing outside pipeline/cli/ imports the command line.
 """
 
@@ -28,6 +29,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("pipeline", "processors", "schemas", "sinks")
 FAUST = ("faust", "mode", "aiokafka")
+KAFKA_CLIENTS = (*FAUST, "kafka")
 PIPELINE_PARTS = ("worker", "delivery", "simulation", "ops", "measure")
 SHARED = (
     "pipeline.settings",
@@ -35,11 +37,12 @@ SHARED = (
     "pipeline.admin",
     "pipeline.rulesfile",
     "pipeline.grouplag",
+    "pipeline.partitioning",
 )
 
 # importer prefix -> (forbidden prefixes, allowed exceptions to them)
 RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "processors": (("pipeline", "sinks", "schemas", *FAUST), ()),
+    "processors": (("pipeline", "sinks", "schemas", *KAFKA_CLIENTS), ()),
     "schemas": (("pipeline", "sinks", "processors", *FAUST), ("processors.errors",)),
     "sinks": (("pipeline", *FAUST), ()),
     "pipeline.worker": (
