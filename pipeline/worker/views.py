@@ -37,7 +37,8 @@ def register(app: faust.App, tables: Tables, settings: Settings) -> None:
 
     @app.page("/customers/{customer_id}")
     class CustomerLookup(View):
-        """GET /customers/{id}: history, current risk and open alerts, as JSON."""
+        """GET /customers/{id}: history, current risk and open alerts, as JSON; 503
+        while the worker joins, rebalances or recovers."""
 
         async def get(self, request: Request, customer_id: str) -> Response:
             if token is not None and not _authorized(request, token):
@@ -45,6 +46,14 @@ def register(app: faust.App, tables: Tables, settings: Settings) -> None:
                     {"error": "unauthorized"},
                     status=401,
                     headers={"WWW-Authenticate": 'Bearer realm="care-pipeline"'},
+                )
+            # Until the worker holds its partitions, neither it nor Faust's router knows
+            # which worker owns the customer.
+            if not readiness(app)["ready"]:
+                return self.json(
+                    {"error": "not ready", "customer_id": customer_id},
+                    status=503,
+                    headers={"Retry-After": "1"},
                 )
             return await self._routed(request, customer_id=customer_id)
 

@@ -9,17 +9,12 @@ import asyncio
 
 import pytest
 
-from pipeline.settings import load_settings
-from pipeline.worker import app as worker_app
 from pipeline.worker.views import readiness
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = load_settings(
-        {"CAREPIPE_DATA_DIR": str(tmp_path_factory.mktemp("state")), "CAREPIPE_APP_ID": "probes"}
-    )
-    return worker_app.build_app(settings)
+@pytest.fixture
+def app(worker):  # type: ignore[no-untyped-def]
+    return worker
 
 
 def test_a_worker_that_has_not_recovered_is_not_ready(app) -> None:  # type: ignore[no-untyped-def]

@@ -13,20 +13,14 @@ from aiokafka.partitioner import DefaultPartitioner
 from faust.app.router import Router
 
 from pipeline.partitioning import customer_partition
-from pipeline.settings import load_settings
 from pipeline.topics import is_json_key
-from pipeline.worker import app as worker_app
 
 CUSTOMERS = [f"C{n}" for n in range(102_000, 102_060)]
 
 
 @pytest.fixture(scope="module")
-def tables(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = load_settings(
-        {"CAREPIPE_DATA_DIR": str(tmp_path_factory.mktemp("state")), "CAREPIPE_APP_ID": "keys"}
-    )
-    app = worker_app.build_app(settings)
-    return [app.tables[name] for name in app.tables]
+def tables(worker):  # type: ignore[no-untyped-def]
+    return [worker.tables[name] for name in worker.tables]
 
 
 def test_every_table_serializes_its_keys_as_raw_bytes(tables) -> None:  # type: ignore[no-untyped-def]
