@@ -58,7 +58,7 @@ class CarepipeProcess:
 
 
 class WorkerProcess(CarepipeProcess):
-    """A real ``carepipe worker``; :meth:`start` returns once its web server answers."""
+    """A real ``carepipe worker``; :meth:`start` returns once it is ready (``/ready``)."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
         super().__init__("worker", env, log_path)
@@ -79,26 +79,32 @@ class WorkerProcess(CarepipeProcess):
         return self
 
     def _wait_ready(self, timeout_s: float) -> None:
-        """Ready when the web server answers; the worker then joins its group."""
+        """Ready when /ready answers 200: the worker holds its partitions, their tables
+        recovered. Records sent before then may meet it mid-join (see Reliability)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
-            if _answers(self.web_url):
+            if _status(self.web_url + "/ready") == 200:
                 return
             time.sleep(0.3)
         raise RuntimeError(f"worker not ready after {timeout_s:.0f}s:\n{self.log_tail()}")
 
 
-def _answers(url: str) -> bool:
+def _status(url: str) -> int | None:
+    """The HTTP status ``url`` answers with, None when nothing answers."""
     try:
-        with urllib.request.urlopen(url + "/", timeout=1):
-            return True
-    except urllib.error.HTTPError as answer:  # an answer all the same
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as answer:
         answer.close()
-        return True
+        return answer.code
     except OSError:
-        return False
+        return None
+
+
+def _answers(url: str) -> bool:
+    return _status(url + "/") is not None
 
 
 def free_port() -> int:
