@@ -94,6 +94,16 @@ def bench(events: int, customers: int, rate: float, latency_seconds: float, repo
     run_bench(events, customers, rate, latency_seconds, report)
 
 
+@click.command("bench-floor", hidden=True)
+def bench_floor() -> None:
+    """Run the bare Faust app that `carepipe bench` measures as the framework's floor
+    (started by the bench in a child process of its own)."""
+    from pipeline.cli.group import settings
+    from pipeline.measure.bench.floor import run_floor
+
+    run_floor(settings())
+
+
 @click.command(short_help="Crash, restart and rebalance the pipeline; count lost alerts.")
 @click.option("--customers", type=click.IntRange(10), default=3_000, show_default=True)
 @click.option(

@@ -29,12 +29,17 @@ def test_bench_reports_every_figure(broker: object, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     figures = json.loads(report.read_text())
     for name in (
-        "events", "preload_seconds", "ceiling_events_per_s", "pipeline_events_per_s",
-        "latency_events", "worker_peak_rss_mb", "worker_rss_mb_after_preload",
-        "worker_rss_mb_at_end", "state_bytes_per_customer", "ratio",
+        "events", "preload_seconds", "ceiling_events_per_s", "floor_events_per_s",
+        "pipeline_events_per_s", "latency_events", "half_rate_offered_per_s",
+        "half_rate_events", "worker_peak_rss_mb", "worker_rss_mb_after_preload",
+        "worker_rss_mb_at_end", "state_bytes_per_customer", "ratio", "floor_ratio",
     ):  # fmt: skip
         assert figures[name] > 0, name
     assert set(figures["latency_ms"]) == {"p50", "p95", "p99", "max", "mean"}
+    assert set(figures["half_rate_latency_ms"]) == {"p50", "p95", "p99", "max", "mean"}
+    assert figures["half_rate_offered_per_s"] <= figures["pipeline_events_per_s"] / 2
     assert all(value >= 0 for value in figures["latency_ms"].values())
     assert figures["latency_ms"]["max"] > 0
-    assert done.stdout.rstrip().splitlines()[-1].startswith("pipeline / ceiling = ")
+    *_, floor_line, last_line = done.stdout.rstrip().splitlines()
+    assert floor_line.startswith("Faust floor / ceiling = ")
+    assert last_line.startswith("pipeline / ceiling = ")

@@ -1,5 +1,6 @@
-"""The full pipeline's throughput with one worker: ``measure_pipeline``, from the first
-record the worker wrote to the scoring of the last event."""
+"""Throughput of a consumer group from what it wrote: ``measure_pipeline`` for one worker,
+from the first record it wrote to the scoring of the last event; ``measure_group`` for any
+group (the Faust floor)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,47 @@ from kafka import KafkaConsumer, TopicPartition
 
 from pipeline import admin
 from pipeline.settings import Settings
-from pipeline.topics import CARE_INPUTS, DLQ, NORMALIZED, SOCIAL_UNRESOLVED
+from pipeline.topics import (
+    CARE_INPUTS,
+    DLQ,
+    HISTORIES_TABLE,
+    NORMALIZED,
+    SOCIAL_UNRESOLVED,
+    changelog,
+)
 
 
-def measure_pipeline(settings: Settings, total: int, advance: Callable[[int], None]) -> float:
+def measure_pipeline(
+    settings: Settings,
+    total: int,
+    advance: Callable[[int], None],
+    running: Callable[[], bool] = lambda: True,
+) -> float:
     """Events/s from the worker's first output to its last, once its group has consumed
     every input (raw channels, re-keyed interactions, social posts by handle)."""
     inputs = [settings.topic(spec.name) for spec in (*CARE_INPUTS, SOCIAL_UNRESOLVED)]
+    # The first record out (normalized or dead-lettered) to the last history written.
+    outputs = [settings.topic(t.name) for t in (NORMALIZED, DLQ)]
+    outputs.append(changelog(settings.app_id, HISTORIES_TABLE))
+    return measure_group(settings, inputs, outputs, total, advance, running)
+
+
+def measure_group(
+    settings: Settings,
+    inputs: list[str],
+    outputs: list[str],
+    total: int,
+    advance: Callable[[int], None],
+    running: Callable[[], bool] = lambda: True,
+) -> float:
+    """Events/s of the consumer group ``settings.app_id``: ``total`` over the span from
+    the first record it wrote to ``outputs`` to the last, once it has consumed ``inputs``.
+    Raises RuntimeError when the group's process, as ``running`` tells, has exited."""
     deadline = time.monotonic() + 1800
     done = 0
     while time.monotonic() < deadline:
+        if not running():
+            raise RuntimeError(f"{settings.app_id}: the process under measure exited")
         try:
             lag = admin.group_lag(settings, inputs)
         except Exception:  # a group that is still joining has no offsets to show
@@ -30,9 +62,6 @@ def measure_pipeline(settings: Settings, total: int, advance: Callable[[int], No
         if lag == 0:
             break
         time.sleep(2.0)  # each check opens two clients: keep the CPU for the worker
-    # The first record out (normalized or dead-lettered) to the last history written.
-    outputs = [settings.topic(t.name) for t in (NORMALIZED, DLQ)]
-    outputs.append(f"{settings.app_id}-customer-histories-changelog")
     first_ms, last_ms = _timestamp_range(settings, outputs)
     if last_ms <= first_ms:
         return 0.0
