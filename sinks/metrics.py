@@ -71,6 +71,12 @@ class PipelineMetrics:
             ("alert_type",),
             LATENCY_BUCKETS,
         )
+        self.partition_reseeks = counter(
+            "carepipe_partition_reseeks_total",
+            "Partitions sought back to their committed offset after waiting with records "
+            "past it and none in flight (pipeline/worker/stall.py), by topic.",
+            ("topic",),
+        )
         self.stage_seconds = histogram(
             "carepipe_stage_seconds",
             "Processing time of one record in a stage (normalize, score).",

@@ -9,12 +9,28 @@ import faust
 
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
-from pipeline.worker import agents, care, channel_metrics, codecs, scoring, tables, topics, views
+from pipeline.worker import (
+    agents,
+    care,
+    channel_metrics,
+    codecs,
+    scoring,
+    stall,
+    tables,
+    topics,
+    views,
+)
 from pipeline.worker.monitor import setup_monitor
 from processors.channel_windows import PartialWindows
 from processors.normalize import NormalizeConfig, Normalizer
 from processors.rules import Rules
 from sinks.metrics import PipelineMetrics
+
+# How often the stall watch looks, and how long a partition may wait with records past its
+# committed offset, none in flight and nothing moving, before it is sought back: well past
+# a commit interval (2.8 s) and the time to drain a full stream buffer.
+STALL_CHECK_SECONDS = 5.0
+STALL_GRACE_SECONDS = 30.0
 
 
 def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
@@ -82,6 +98,12 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         settings.metrics_window_grace_seconds,
     )
     views.register(app, declared_tables, settings)
+    stall.register(
+        app,
+        every_s=STALL_CHECK_SECONDS,
+        grace_s=STALL_GRACE_SECONDS,
+        on_seek=lambda topic: metrics.partition_reseeks.labels(topic=topic).inc(),
+    )
     return app
 
 

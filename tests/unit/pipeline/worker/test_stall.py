@@ -1,0 +1,89 @@
+"""The stall watch: which partitions it seeks back, and the Faust consumer internals it
+reads (faust-streaming 0.15): ``_committed_offset``, ``_read_offset``,
+``_unacked_messages``, ``highwaters``, ``seek`` and ``assignment``."""
+
+from __future__ import annotations
+
+import inspect
+from collections import namedtuple
+
+from pipeline.worker.stall import PartitionState, StallWatch, source_partitions
+
+TP = namedtuple("TP", "topic partition")
+VOICE = TP("interactions.voice", 1)
+
+
+def waiting(committed: int | None = 1, read: int | None = 1, end: int = 2) -> PartitionState:
+    return PartitionState(committed=committed, end=end, read=read, in_flight=False)
+
+
+def test_a_partition_that_waits_without_moving_is_sought_back_after_the_grace() -> None:
+    watch = StallWatch(grace_s=30)
+    assert watch.stalled({VOICE: waiting()}, now=0) == []
+    assert watch.stalled({VOICE: waiting()}, now=29) == []
+    assert watch.stalled({VOICE: waiting()}, now=30) == [VOICE]
+    # Watched afresh after its seek: not again at once.
+    assert watch.stalled({VOICE: waiting()}, now=31) == []
+    assert watch.stalled({VOICE: waiting()}, now=60) == [VOICE]
+
+
+def test_a_partition_that_moves_or_has_records_in_flight_is_left_alone() -> None:
+    watch = StallWatch(grace_s=30)
+    watch.stalled({VOICE: waiting(committed=1)}, now=0)
+    assert watch.stalled({VOICE: waiting(committed=2, end=3)}, now=30) == []  # committed
+    assert watch.stalled({VOICE: waiting(committed=2, read=2, end=3)}, now=60) == []  # read
+    busy = PartitionState(committed=2, end=3, read=2, in_flight=True)
+    assert watch.stalled({VOICE: busy}, now=100) == []
+    assert watch.stalled({VOICE: waiting(committed=2, read=2, end=3)}, now=129) == []
+
+
+def test_a_caught_up_or_empty_partition_never_counts_as_stalled() -> None:
+    watch = StallWatch(grace_s=1)
+    for now in range(5):
+        assert watch.stalled({VOICE: waiting(committed=2, end=2)}, now=now) == []
+        assert watch.stalled({VOICE: waiting(committed=None, read=None, end=0)}, now=now) == []
+
+
+def test_a_partition_never_committed_with_records_waiting_is_sought_back() -> None:
+    watch = StallWatch(grace_s=10)
+    never = waiting(committed=None, read=None, end=5)
+    assert watch.stalled({VOICE: never}, now=0) == []
+    assert watch.stalled({VOICE: never}, now=10) == [VOICE]
+
+
+def test_a_revoked_partition_is_forgotten() -> None:
+    watch = StallWatch(grace_s=10)
+    watch.stalled({VOICE: waiting()}, now=0)
+    watch.stalled({}, now=5)
+    assert watch.stalled({VOICE: waiting()}, now=10) == []
+
+
+def test_only_the_agents_sources_are_watched() -> None:
+    assigned = [
+        VOICE,
+        TP("care-pipeline-customer-histories-changelog", 1),
+        TP("care-pipeline-__assignor-__leader", 0),
+    ]
+    assert source_partitions(assigned) == [VOICE]
+
+
+def test_the_faust_consumer_internals_it_reads_are_there() -> None:
+    # Read from the classes: a consumer instance would open an event loop and sockets.
+    from faust.transport.consumer import Consumer, ThreadDelegateConsumer
+    from faust.transport.drivers.aiokafka import Consumer as AIOKafkaConsumer
+
+    assert issubclass(AIOKafkaConsumer, ThreadDelegateConsumer)
+    setup = inspect.getsource(Consumer.__init__)
+    assert "self._committed_offset = defaultdict(lambda: None)" in setup
+    assert "self._read_offset = defaultdict(lambda: None)" in setup
+    assert "self._unacked_messages = WeakSet()" in setup
+    assert inspect.iscoroutinefunction(AIOKafkaConsumer.highwaters)
+    assert inspect.iscoroutinefunction(AIOKafkaConsumer.seek)
+    assert list(inspect.signature(AIOKafkaConsumer.seek).parameters) == [
+        "self", "partition", "offset",
+    ]  # fmt: skip
+    assert callable(AIOKafkaConsumer.assignment)
+    # What the stream skips without an ack: the case the watch exists for.
+    from faust.streams import Stream
+
+    assert "Skipping message" in inspect.getsource(Stream._py_aiter)
