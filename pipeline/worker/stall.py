@@ -11,9 +11,12 @@ its committed offset, so the records are fetched and processed again; a replayed
 re-sends what it sent before (pipeline/worker/scoring.py), so a seek that was not needed
 costs duplicates, never a loss.
 
-A partition is stalled when, for ``grace_s`` on end, the broker holds records past its
-committed offset, no record of it is in flight in the worker, and neither the committed
-offset nor the fetch position has moved.
+A partition is stalled when, for ``grace_s`` on end, the consumer has handed Faust records
+past the partition's committed offset (its position is ahead of it), none of them is in
+flight in the worker, and neither the committed offset nor the position has moved. Records
+handed over wait in a stream's buffer for seconds at most; a partition that is merely not
+fetched yet, as under a backlog, has its position at the committed offset and is left
+alone.
 """
 
 from __future__ import annotations
@@ -32,15 +35,14 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class PartitionState:
     committed: int | None  # next offset to read, as committed; None before any commit
-    end: int | None  # the broker's end offset
-    read: int | None  # the last offset the consumer fetched
-    in_flight: bool  # a fetched record of it is not yet acknowledged
+    position: int | None  # next offset the consumer hands over
+    in_flight: bool  # a record of it is in the worker and not yet acknowledged
 
 
 @dataclass
 class _Since:
     committed: int | None
-    read: int | None
+    position: int | None
     at: float
 
 
@@ -56,18 +58,24 @@ class StallWatch:
         due = []
         for tp, state in states.items():
             waiting = (
-                state.end is not None and state.end > (state.committed or 0) and not state.in_flight
+                state.position is not None
+                and state.position > (state.committed or 0)
+                and not state.in_flight
             )
             since = self._since.get(tp)
             if not waiting:
                 self._since.pop(tp, None)
                 continue
-            if since is None or (since.committed, since.read) != (state.committed, state.read):
-                self._since[tp] = _Since(state.committed, state.read, now)
+            moved = since is None or (since.committed, since.position) != (
+                state.committed,
+                state.position,
+            )
+            if moved:
+                self._since[tp] = _Since(state.committed, state.position, now)
                 continue
             if now - since.at >= self.grace_s:
                 due.append(tp)
-                self._since[tp] = _Since(state.committed, state.read, now)
+                self._since[tp] = _Since(state.committed, state.position, now)
         for tp in set(self._since) - set(states):  # revoked
             del self._since[tp]
         return due
@@ -92,8 +100,8 @@ def register(
     """Every ``every_s``, look at this worker's source partitions while it is ready and
     seek the stalled ones back to their committed offsets.
 
-    Reads the Faust consumer's ``_committed_offset``, ``_read_offset`` and
-    ``_unacked_messages`` (tests/unit/pipeline/worker/test_stall.py holds them)."""
+    Reads the Faust consumer's ``_committed_offset`` and ``_unacked_messages``
+    (tests/unit/pipeline/worker/test_stall.py holds them)."""
     watch = StallWatch(grace_s)
 
     @app.timer(every_s, name="reseek-stalled-partitions")
@@ -107,13 +115,11 @@ def register(
         tps = source_partitions(consumer.assignment())
         if not tps:
             return
-        ends = await consumer.highwaters(*tps)
         in_flight = {message.tp for message in list(consumer._unacked_messages)}
         states = {
             tp: PartitionState(
                 committed=consumer._committed_offset.get(tp),
-                end=ends.get(tp),
-                read=consumer._read_offset.get(tp),
+                position=await consumer.position(tp),
                 in_flight=tp in in_flight,
             )
             for tp in tps
@@ -122,9 +128,9 @@ def register(
             state = states[tp]
             offset = state.committed or 0
             log.warning(
-                "%s[%s] has waited %.0fs at committed offset %s with records up to %s "
-                "and none in flight: seeking back to %s",
-                tp.topic, tp.partition, grace_s, state.committed, state.end, offset,
+                "%s[%s] has waited %.0fs at committed offset %s with records handed over "
+                "up to %s and none in flight: seeking back to %s",
+                tp.topic, tp.partition, grace_s, state.committed, state.position, offset,
             )  # fmt: skip
             await consumer.seek(tp, offset)
             on_seek(tp.topic)
