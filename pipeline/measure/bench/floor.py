@@ -51,7 +51,8 @@ def build_floor_app(settings: Settings) -> faust.App:
         floor_app_id(settings),
         broker=settings.broker,
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
-        datadir=str(Path(settings.data_dir) / "floor"),
+        # Per app id, like the worker: a store remembers the changelog offsets of its app.
+        datadir=str(Path(settings.data_dir) / floor_app_id(settings)),
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         web_enabled=False,
@@ -66,9 +67,7 @@ def build_floor_app(settings: Settings) -> faust.App:
         for spec in RAW_CHANNELS.values()
     }
     raw = app.topic(*codecs, key_serializer="raw", value_serializer="raw")
-    sink = app.topic(
-        settings.topic(FLOOR_SINK.name), key_serializer="raw", value_serializer="raw"
-    )
+    sink = app.topic(settings.topic(FLOOR_SINK.name), key_serializer="raw", value_serializer="raw")
     # Values in Faust's default JSON, like the worker's tables.
     last = app.Table(FLOOR_TABLE, key_type=bytes, partitions=settings.topic_partitions)
 
