@@ -31,6 +31,9 @@ HANDLES = TopicSpec("customers.handles", None, {"cleanup.policy": "compact"})
 # meets the partition of the handle index that can resolve it.
 SOCIAL_UNRESOLVED = TopicSpec("interactions.social.unresolved", "SocialPost")
 NORMALIZED = TopicSpec("interactions.normalized", "Interaction")
+# Header of a normalized record: its place (1, 2, ...) in the order in which its customer's
+# interactions were scored, which a record read again after a crash keeps.
+SEQ_HEADER = "carepipe-customer-seq"
 # Internal: normalized interactions that landed on a partition other than their customer's
 # (a producer with another key or partitioner, a post resolved by its handle), re-keyed by
 # customer id so that they are scored where the customer's history lives.

@@ -38,6 +38,11 @@ class CareOutcome:
     again, so that a crash between storing the history and sending can only duplicate an
     alert, never lose it. An upstream duplicate (the same event in another record) sends
     nothing.
+
+    ``seq`` places the interaction in the order its customer's interactions were applied
+    (1, 2, ...; the first one's for a replay, 0 for an upstream duplicate): the order its
+    decisions were taken in, which after a crash may differ from the order in which the
+    normalized records reached the topic.
     """
 
     history: CustomerHistory
@@ -45,6 +50,7 @@ class CareOutcome:
     alerts: list[CareAlert] = field(default_factory=list)
     duplicate: bool = False
     replay: bool = False
+    seq: int = 0
     # No earlier contact on the same case (or, without a case, on an unresolved issue).
     first_contact: bool = False
 
@@ -61,18 +67,18 @@ def process_interaction(
         delivery = history.deliveries.get(interaction.interaction_id)
         if delivery is not None and delivery.source == source_key(interaction.source):
             sent = [CareAlert.from_dict(alert) for alert in delivery.alerts]
-            return CareOutcome(history, alerts=sent, duplicate=True, replay=True)
+            return CareOutcome(history, alerts=sent, duplicate=True, replay=True, seq=delivery.seq)
         return CareOutcome(history, duplicate=True)
     profile = profile or CustomerProfile.unknown(interaction.customer_id)
     first = is_first_contact(history, interaction, rules)
     updated = update_history(history, interaction, now, rules)
     if ms(interaction.occurred_at) < updated.watermark - HISTORY_DAYS * DAY_MS:
-        remember(updated, interaction, [])
-        return CareOutcome(updated)  # too late to say anything about the customer now
+        seq = remember(updated, interaction, [])
+        return CareOutcome(updated, seq=seq)  # too late to say anything about the customer
     risk = assess(updated, interaction, profile, rules)
     alerts = decide(updated, interaction, risk, profile, rules, now)
-    remember(updated, interaction, alerts)
-    return CareOutcome(updated, risk, alerts, first_contact=first)
+    seq = remember(updated, interaction, alerts)
+    return CareOutcome(updated, risk, alerts, seq=seq, first_contact=first)
 
 
 def source_key(source: Source) -> str:
@@ -81,14 +87,17 @@ def source_key(source: Source) -> str:
     return f"{source.partition}:{source.offset}"
 
 
-def remember(history: CustomerHistory, interaction: Interaction, alerts: list[CareAlert]) -> None:
-    """Records what ``interaction`` sent, and forgets deliveries whose id left ``seen``."""
+def remember(history: CustomerHistory, interaction: Interaction, alerts: list[CareAlert]) -> int:
+    """Records what ``interaction`` sent, and forgets deliveries whose id left ``seen``;
+    returns its ``seq``."""
+    history.applied += 1
     history.deliveries[interaction.interaction_id] = Delivery(
-        source_key(interaction.source), [alert.to_dict() for alert in alerts]
+        source_key(interaction.source), [alert.to_dict() for alert in alerts], history.applied
     )
     if len(history.deliveries) > len(history.seen):
         seen = set(history.seen)
         history.deliveries = {k: v for k, v in history.deliveries.items() if k in seen}
+    return history.applied
 
 
 def is_first_contact(

@@ -168,14 +168,16 @@ class OpenAlert:
 @dataclass
 class Delivery:
     """What one seen interaction sent, kept so that a replay of the same record sends it
-    again: where the record was read (``partition:offset``) and its alert records
-    (:meth:`CareAlert.to_dict`)."""
+    again: where the record was read (``partition:offset``), its alert records
+    (:meth:`CareAlert.to_dict`) and its ``seq``, the customer's count of interactions
+    applied when it was (see ``CustomerHistory.applied``)."""
 
     source: str
     alerts: list[dict[str, Any]] = field(default_factory=list)
+    seq: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "alerts": list(self.alerts)}
+        return {"source": self.source, "alerts": list(self.alerts), "seq": self.seq}
 
 
 @dataclass
@@ -201,8 +203,10 @@ class CustomerHistory:
 
     Exempt are the fields that record decisions, taken when an event arrives and so at
     a different moment in a different order: ``open_alerts``, ``closed_alerts_at`` and
-    ``last_score`` (what alerts.decide opened, closed and scored), and ``follow_ups_due``
-    (scheduled from the processing time, taken off when sent).
+    ``last_score`` (what alerts.decide opened, closed and scored), ``follow_ups_due``
+    (scheduled from the processing time, taken off when sent), and the arrival order
+    itself: ``applied`` counts the interactions applied, so the n-th one applied carries
+    ``seq`` n in its delivery, and a replay says where in that order its decisions fell.
 
     Per customer it holds at most ``MAX_TIMELINE`` contacts, ``MAX_CASES`` cases,
     ``MAX_PUBLIC_POSTS`` posts, ``MAX_SEEN`` ids and ``HISTORY_DAYS`` days of counters.
@@ -230,6 +234,7 @@ class CustomerHistory:
     closed_alerts_at: dict[str, int] = field(default_factory=dict)
     follow_ups_due: dict[str, int] = field(default_factory=dict)
     last_score: float = 0.0
+    applied: int = 0
     # interaction id -> what it sent, for the ids in ``seen``.
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     # What the last follow-up ticks sent, newest last (at most MAX_TICKS).
@@ -293,6 +298,7 @@ class CustomerHistory:
             "closed_alerts_at": dict(self.closed_alerts_at),
             "follow_ups_due": dict(self.follow_ups_due),
             "last_score": self.last_score,
+            "applied": self.applied,
             "deliveries": {key: d.to_dict() for key, d in self.deliveries.items()},
             "tick_deliveries": [d.to_dict() for d in self.tick_deliveries],
         }

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import faust
 
+from pipeline.topics import SEQ_HEADER
 from pipeline.worker import codecs
 from pipeline.worker.outbox import Outbox
 from pipeline.worker.tables import Tables
@@ -78,11 +79,11 @@ class Scorer:
         if outcome.duplicate:
             self.metrics.duplicate(interaction, replay=outcome.replay)
             if outcome.replay:
-                await self.send_normalized(interaction)
+                await self.send_normalized(interaction, outcome.seq)
                 await self.send(outcome.alerts, replay=True)
             return
         self.histories[interaction.customer_id.encode()] = outcome.history.to_dict()
-        await self.send_normalized(interaction)
+        await self.send_normalized(interaction, outcome.seq)
         if outcome.risk is None:
             return
         await self.send(outcome.alerts)
@@ -91,9 +92,12 @@ class Scorer:
             interaction, outcome.risk, outcome.first_contact, time.perf_counter() - started
         )
 
-    async def send_normalized(self, interaction: Interaction) -> None:
+    async def send_normalized(self, interaction: Interaction, seq: int) -> None:
+        """The normalized record, with its place in the customer's order of scoring in
+        the ``SEQ_HEADER`` header."""
         value = self.interaction_codec.dumps(interaction.to_record())
-        await self.outbox.send(self.normalized_topic, interaction.customer_id.encode(), value)
+        key, headers = interaction.customer_id.encode(), [(SEQ_HEADER, str(seq).encode())]
+        await self.outbox.send(self.normalized_topic, key, value, headers=headers)
 
     async def send(self, alerts: list[CareAlert], replay: bool = False) -> None:
         """Sends alert records; ``replay`` for records sent before, which are not counted

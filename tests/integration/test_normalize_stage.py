@@ -13,7 +13,7 @@ from pipeline.ops.producer import send_events
 from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
 from pipeline.simulation.sample import sample_events
-from pipeline.topics import DLQ, HANDLES, NORMALIZED, PROFILES
+from pipeline.topics import DLQ, HANDLES, NORMALIZED, PROFILES, SEQ_HEADER
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +41,13 @@ def test_events_of_all_four_channels_are_normalized(
     assert len(interactions) == 80
     by_channel = {c: sum(1 for i in interactions if i["channel"] == c) for c in sent}
     assert by_channel == sent
+    seqs: dict[str, list[int]] = {}
     for record, interaction in zip(records, interactions, strict=True):
         assert record.key == interaction["customer_id"].encode()
         assert not PII.search(interaction["text"]), interaction["text"]
+        seqs.setdefault(interaction["customer_id"], []).append(int(record.headers[SEQ_HEADER]))
+    # Each customer's records carry their place in the order of scoring: 1, 2, ...
+    assert all(got == list(range(1, len(got) + 1)) for got in seqs.values()), seqs
     assert any(i["pii_redactions"] for i in interactions)
     assert {i["sentiment_source"] for i in interactions} >= {"VADER", "UPSTREAM"}
     resolved = [i for i in interactions if i["social"] and i["social"]["handle_resolved"]]

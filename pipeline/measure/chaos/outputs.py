@@ -12,7 +12,7 @@ from kafka.consumer.fetcher import ConsumerRecord
 import schemas
 from pipeline.measure.chaos.verdict import Outputs
 from pipeline.settings import Settings
-from pipeline.topics import ALERTS, DLQ, NORMALIZED
+from pipeline.topics import ALERTS, DLQ, NORMALIZED, SEQ_HEADER
 from sinks import deadletter
 
 
@@ -30,8 +30,9 @@ def read_outputs(settings: Settings, timeout_s: float = 60.0) -> Outputs:
 
     def normalized(record: ConsumerRecord) -> None:
         value = interaction_codec.decode(record.value)
+        headers = dict(record.headers or [])
         outputs.normalized[value["interaction_id"]] += 1
-        outputs.log.append(value)
+        outputs.log.append((int(headers.get(SEQ_HEADER, b"0")), value))
         outputs.handled.add(
             (value["source_topic"], value["source_partition"], value["source_offset"])
         )

@@ -204,7 +204,7 @@ def print_report(report: ChaosReport, path: Path) -> None:
         title=f"carepipe chaos: {report.records:,} records, reference "
         f"{ref.get('alert_records', 0):,} alert records, {ref.get('normalized', 0):,} interactions"
     )
-    columns = ("scenario", "alerts lost", "invented", "dup", "unlike clean",
+    columns = ("scenario", "alerts lost", "invented", "dup", "unlike clean", "reordered",
                "interactions lost", "dup", "raw unaccounted", "recovery s", "verdict")  # fmt: skip
     for column in columns:
         table.add_column(column, justify="left" if column == "scenario" else "right")
@@ -217,6 +217,7 @@ def print_report(report: ChaosReport, path: Path) -> None:
             str(v.alerts_invented),
             str(v.alert_duplicates),
             str(v.alerts_unlike_clean),
+            str(v.customers_reordered),
             str(v.normalized_lost + v.normalized_invented),
             str(v.normalized_duplicates),
             str(v.raw_unaccounted),

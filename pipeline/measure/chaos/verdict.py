@@ -6,12 +6,18 @@ interaction id, a raw input record by its ``(topic, partition, offset)``.
 
 - Interactions are judged against the clean run's: the same set, whatever the faults.
 - Alerts are judged against :func:`expected_alerts`: what the scorer had to send, given
-  the order in which it met each customer's interactions (interactions.normalized, in
-  log order). A customer's interactions come on four raw topics, and after a restart or
-  a rebalance the consumer interleaves their backlogs in another order than in a clean
-  run, so a clean run's alerts are not the yardstick for a run with faults: some
-  decisions depend on which of two contacts came first. How far the alerts differ from
-  the clean run's is reported beside the verdict.
+  the order in which it scored each customer's interactions. A customer's interactions
+  come on four raw topics, and after a restart or a rebalance the consumer interleaves
+  their backlogs in another order than in a clean run, so a clean run's alerts are not
+  the yardstick for a run with faults: some decisions depend on which of two contacts
+  came first. How far the alerts differ from the clean run's is reported beside the
+  verdict.
+- That order is each normalized record's sequence header, not its place in the log:
+  after a kill -9 the history may hold an interaction whose records died in the
+  producer. Another contact of that customer, read first from another topic's backlog,
+  is scored after it, and only then is the interaction's own record read again and its
+  normalized record sent. ``customers_reordered`` counts the customers for whom the two
+  orders differ.
 """
 
 from __future__ import annotations
@@ -44,9 +50,9 @@ class Outputs:
     # Raw records the pipeline accounted for: normalized (by source) or dead-lettered.
     handled: set[RawPosition] = field(default_factory=set)
     dead_letters: int = 0
-    # interactions.normalized's records (Interaction), partition after partition, each in
-    # its log order: the order in which the scorer met each customer's interactions.
-    log: list[dict[str, Any]] = field(default_factory=list)
+    # interactions.normalized's records as (seq header, Interaction record), partition
+    # after partition, each in its log order.
+    log: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -66,6 +72,7 @@ class Verdict:
     raw_unaccounted: int
     # Decided by interactions in this run or the clean one, not both: order, not loss.
     alerts_unlike_clean: int
+    customers_reordered: int
     examples: dict[str, list[str]]
 
     @property
@@ -92,6 +99,7 @@ class Verdict:
             "raw_sent": self.raw_sent,
             "raw_unaccounted": self.raw_unaccounted,
             "alerts_unlike_clean": self.alerts_unlike_clean,
+            "customers_reordered": self.customers_reordered,
             "examples": self.examples,
         }
 
@@ -118,6 +126,7 @@ def judge(expected: Expected, clean: Outputs, run: Outputs, sent: Iterable[RawPo
         raw_sent=len(sent),
         raw_unaccounted=len(unaccounted),
         alerts_unlike_clean=len(_decided(clean) ^ _decided(run)),
+        customers_reordered=expected.reordered,
         examples={
             "alerts_lost": [f"{a} v{v}" for a, v in sorted(lost)[:EXAMPLES]],
             "alerts_invented": [f"{a} v{v}" for a, v in sorted(invented)[:EXAMPLES]],
@@ -135,32 +144,46 @@ class Expected:
 
     alerts: set[AlertKey]
     follow_ups: set[AlertKey]
+    # Customers whose interactions were scored in another order than their log order.
+    reordered: int = 0
 
 
 def expected_alerts(
-    log: Iterable[Mapping[str, Any]],
+    log: Iterable[tuple[int, Mapping[str, Any]]],
     profiles: Mapping[str, CustomerProfile],
     rules: Rules,
     now: datetime,
 ) -> Expected:
-    """The alert records a scorer sends that meets the interactions in ``log``'s order
-    (records read again included), with ``profiles`` known from the start."""
-    histories: dict[str, CustomerHistory] = {}
+    """The alert records a scorer sends that meets each customer's interactions in the
+    order of their ``seq`` (log order among equal ones; records read again included),
+    with ``profiles`` known from the start."""
+    by_customer: dict[str, list[tuple[int, Interaction]]] = {}
+    for seq, record in log:
+        interaction = Interaction.from_record(dict(record))
+        by_customer.setdefault(interaction.customer_id, []).append((seq, interaction))
     keys: set[AlertKey] = set()
     follow_ups: set[AlertKey] = set()
-    for record in log:
-        interaction = Interaction.from_record(dict(record))
-        cid = interaction.customer_id
-        history, profile = histories.get(cid), profiles.get(cid)
-        outcome = process_interaction(history, interaction, profile, rules, now)
-        histories[cid] = outcome.history
-        keys.update((alert.alert_id, alert.version) for alert in outcome.alerts)
-        for case_id in outcome.history.follow_ups_due:
-            case = outcome.history.cases.get(case_id)
-            if case is not None and not case.open:
-                trigger = f"case:{case_id}:{case.resolved_at}"
-                follow_ups.add((alert_id(cid, "FOLLOW_UP", trigger), 1))
-    return Expected(keys, follow_ups)
+    reordered = 0
+    for cid, logged in by_customer.items():
+        scored = sorted(logged, key=lambda entry: entry[0])  # stable: log order among equals
+        reordered += _first_seen(logged) != _first_seen(scored)
+        history: CustomerHistory | None = None
+        profile = profiles.get(cid)
+        for _, interaction in scored:
+            outcome = process_interaction(history, interaction, profile, rules, now)
+            history = outcome.history
+            keys.update((alert.alert_id, alert.version) for alert in outcome.alerts)
+            for case_id in history.follow_ups_due:
+                case = history.cases.get(case_id)
+                if case is not None and not case.open:
+                    trigger = f"case:{case_id}:{case.resolved_at}"
+                    follow_ups.add((alert_id(cid, "FOLLOW_UP", trigger), 1))
+    return Expected(keys, follow_ups, reordered)
+
+
+def _first_seen(entries: Iterable[tuple[int, Interaction]]) -> list[str]:
+    """The interaction ids in the order of their first record."""
+    return list(dict.fromkeys(interaction.interaction_id for _, interaction in entries))
 
 
 def _decided(outputs: Outputs) -> set[AlertKey]:

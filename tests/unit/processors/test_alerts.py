@@ -450,6 +450,7 @@ def test_a_record_read_again_sends_the_alerts_it_sent_and_changes_nothing() -> N
 
     assert all(o.duplicate and o.replay and o.risk is None for o in replay)
     assert [a.to_dict() for a in alerts(replay)] == [a.to_dict() for a in alerts(first)]
+    assert [o.seq for o in replay] == [o.seq for o in first] == list(range(1, len(first) + 1))
     assert history.to_dict() == before
 
 
@@ -464,7 +465,7 @@ def test_an_upstream_duplicate_in_another_record_sends_nothing() -> None:
 
     again = run(*elsewhere, history=history)
 
-    assert all(o.duplicate and not o.replay and o.alerts == [] for o in again)
+    assert all(o.duplicate and not o.replay and o.alerts == [] and o.seq == 0 for o in again)
     assert history.to_dict() == before
 
 
@@ -477,6 +478,8 @@ def test_a_history_keeps_what_each_seen_interaction_sent_and_no_more() -> None:
         delivery = history.deliveries[interaction.interaction_id]
         assert delivery.source == f"{interaction.source.partition}:{interaction.source.offset}"
         assert delivery.alerts == [a.to_dict() for a in outcome.alerts]
+        assert delivery.seq == outcome.seq
+    assert history.applied == len(outcomes)
     assert CustomerHistory.from_dict(history.to_dict()).to_dict() == history.to_dict()
 
 

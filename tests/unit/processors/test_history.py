@@ -471,8 +471,16 @@ def test_from_dict_restores_a_history_stored_before_any_contact() -> None:
 # ------------------------------------------------------------ event time, not arrival order
 
 # Fields that record alert decisions and processing time: they may differ by arrival order.
-# deliveries: what each interaction sent, which follows the decisions.
-DECISIONS = ("open_alerts", "closed_alerts_at", "last_score", "follow_ups_due", "deliveries")
+# deliveries: what each interaction sent, which follows the decisions; applied: how many
+# interactions were scored, the arrival order's counter.
+DECISIONS = (
+    "open_alerts",
+    "closed_alerts_at",
+    "last_score",
+    "follow_ups_due",
+    "deliveries",
+    "applied",
+)
 
 
 def state(h: CustomerHistory) -> dict[str, object]:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from pipeline.measure.chaos.verdict import Expected, Outputs, agreement, expected_alerts, judge
 from processors.care import process_interaction
+from processors.interaction import Interaction
 from tests.unit.processors.journey import RULES, T0, contact, post
 
 RAW = [("voice", 0, n) for n in range(4)]
@@ -49,24 +50,54 @@ def test_expected_alerts_follow_the_logged_order_and_count_a_replay_once() -> No
         for h in range(3)
     ]  # fmt: skip
     complaint = post(T0 + timedelta(hours=4), "Terrible service", -0.8, followers=20_000)
-    log = [i.to_record() for i in (*calls, complaint)]
-    history = None
-    live = set()
-    for interaction in (*calls, complaint):
-        outcome = process_interaction(history, interaction, None, RULES, T0)
-        history = outcome.history
-        live |= {(a.alert_id, a.version) for a in outcome.alerts}
+    log = [(0, i.to_record()) for i in (*calls, complaint)]
+    live = scored_alerts(*calls, complaint)
     assert live
 
     assert expected_alerts(log, {}, RULES, T0).alerts == live
     assert expected_alerts(log + log[:2], {}, RULES, T0).alerts == live  # records read again
 
 
+def test_expected_alerts_follow_the_order_of_scoring_where_the_log_has_another() -> None:
+    """After a kill -9 the history held the praise, whose records died in the producer;
+    the next call and the complaint, read first from their topics' backlogs, were scored
+    after it, and the praise's record read again came last to the log."""
+    calls = [
+        contact("VOICE", T0 + timedelta(hours=h), "I want to cancel, this is awful", -0.9,
+                outcome="UNRESOLVED", case_id="k1")
+        for h in range(3)
+    ]  # fmt: skip
+    complaint = post(T0 + timedelta(hours=1, minutes=30), "Terrible", -0.8, followers=20_000)
+    praise = post(T0 + timedelta(hours=2, minutes=30), "Great, thanks so much, wonderful", 0.9,
+                  followers=20_000)  # fmt: skip
+    live = scored_alerts(calls[0], calls[1], praise, calls[2], complaint)
+    logged = [(1, calls[0]), (2, calls[1]), (4, calls[2]), (5, complaint), (3, praise)]
+    log = [(seq, i.to_record()) for seq, i in logged]
+    in_log_order = scored_alerts(*(i for _, i in logged))
+    assert in_log_order != live  # judged by its log, the run would lose and invent alerts
+
+    expected = expected_alerts(log, {}, RULES, T0)
+
+    assert expected.alerts == live
+    assert expected.reordered == 1
+    assert expected_alerts(sorted(log, key=lambda e: e[0]), {}, RULES, T0).reordered == 0
+
+
+def scored_alerts(*interactions: Interaction) -> set[tuple[str, int]]:
+    """The alert records one scorer sends, meeting ``interactions`` in this order."""
+    history, sent = None, set()
+    for interaction in interactions:
+        outcome = process_interaction(history, interaction, None, RULES, T0)
+        history = outcome.history
+        sent |= {(a.alert_id, a.version) for a in outcome.alerts}
+    return sent
+
+
 def test_a_follow_up_the_timer_may_send_is_allowed_and_any_other_is_invented() -> None:
     when = [T0 + timedelta(hours=h) for h in range(2)]
     escalated = contact("VOICE", when[0], "Not fixed", -0.5, outcome="ESCALATED", case_id="k9")
     resolved = contact("VOICE", when[1], "Thanks", 0.5, outcome="RESOLVED", case_id="k9")
-    log = [escalated.to_record(), resolved.to_record()]
+    log = [(1, escalated.to_record()), (2, resolved.to_record())]
 
     expected = expected_alerts(log, {}, RULES, T0 + timedelta(days=1))
 
