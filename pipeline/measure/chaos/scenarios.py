@@ -13,9 +13,13 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pipeline.measure.chaos.harness import Broker, Feeder, Pipeline, kill
+
+SLOW_RECOVERY = 2.0  # session timeouts: past this, a recovery keeps the workers' warnings
+LOG_LINES = 20
 
 
 @dataclass
@@ -23,9 +27,16 @@ class Fault:
     what: str
     at_share: float  # of the input sent when it struck
     recovery_s: float  # from the fault to outputs flowing again
+    # For a slow recovery: the workers' warnings and errors logged since the fault.
+    log: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"what": self.what, "at_share": self.at_share, "recovery_s": self.recovery_s}
+        fault: dict[str, Any] = {
+            "what": self.what, "at_share": self.at_share, "recovery_s": self.recovery_s
+        }  # fmt: skip
+        if self.log:
+            fault["log"] = self.log
+        return fault
 
 
 @dataclass
@@ -44,7 +55,43 @@ class Context:
 
     def recovered(self, what: str, share: float, struck: float, written: int) -> None:
         self.pipeline.wait_flowing(written)
-        self.faults.append(Fault(what, round(share, 3), round(time.monotonic() - struck, 1)))
+        seconds = time.monotonic() - struck
+        log = []
+        if seconds > SLOW_RECOVERY * self.session_timeout_s:
+            since = datetime.now() - timedelta(seconds=seconds)  # the workers log local time
+            log = excerpt(
+                [
+                    f"worker-{n}: {line}"
+                    for n, worker in enumerate(self.pipeline.workers)
+                    for line in warnings_since(worker.log(), since)
+                ]
+            )
+        self.faults.append(Fault(what, round(share, 3), round(seconds, 1), log))
+
+
+def excerpt(lines: list[str], limit: int = LOG_LINES) -> list[str]:
+    """At most ``limit`` lines: the first and the last half, what the fault did and what
+    held the recovery up, with a line that counts those left out."""
+    if len(lines) <= limit:
+        return lines
+    half = limit // 2
+    return [*lines[:half], f"... {len(lines) - 2 * half} lines ...", *lines[-half:]]
+
+
+def warnings_since(log: str, since: datetime) -> list[str]:
+    """The WARNING, ERROR and CRITICAL lines of a worker's log stamped at ``since`` or
+    later (Faust's ``[YYYY-MM-DD HH:MM:SS,mmm]`` prefix), cut to 300 characters."""
+    found = []
+    for line in log.splitlines():
+        if not any(f"[{level}]" in line for level in ("WARNING", "ERROR", "CRITICAL")):
+            continue
+        try:
+            stamped = datetime.strptime(line[1:24], "%Y-%m-%d %H:%M:%S,%f")
+        except ValueError:
+            continue
+        if stamped >= since:
+            found.append(line[:300])
+    return found
 
 
 Scenario = Callable[[Context], None]
