@@ -31,6 +31,7 @@ for command in (
     simulation.simulate,
     measure.backtest,
     measure.bench,
+    measure.bench_core,
     measure.bench_floor,
     measure.chaos,
     alerts.alerts,

@@ -94,6 +94,20 @@ def bench(events: int, customers: int, rate: float, latency_seconds: float, repo
     run_bench(events, customers, rate, latency_seconds, report)
 
 
+@click.command("bench-core", short_help="Time each stage of the worker's own per-event code.")
+@click.option("--customers", type=click.IntRange(1), default=2_000, show_default=True)
+@click.option("--events", type=click.IntRange(1), default=20_000, show_default=True)
+@click.option("--seed", type=int, default=3, show_default=True)
+def bench_core(customers: int, events: int, seed: int) -> None:
+    """Run sample interactions through the worker's stages in one thread, without a
+    broker or a Faust stream, and print the microseconds each stage costs per event:
+    decode, normalize, load the history, process_interaction, store it, encode outputs."""
+    from pipeline.measure.bench.core import measure_core, report_lines
+
+    for line in report_lines(measure_core(customers, events, seed)):
+        click.echo(line)
+
+
 @click.command("bench-floor", hidden=True)
 def bench_floor() -> None:
     """Run the bare Faust app that `carepipe bench` measures as the framework's floor
