@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1, le=10, description="Replication of created topics.")
     create_topics: bool = Field(True, description="Create missing topics when the worker starts.")
     store: Literal["rocksdb", "memory"] = Field("rocksdb", description="Table store.")
+    hot_path: Literal["batched", "stream"] = Field(
+        "batched",
+        description="How the care agent gets its records: 'batched', a fetch at a time "
+        "(pipeline/worker/batching.py), or 'stream', Faust's stream, one event at a time.",
+    )
+    history_cache_size: int = Field(
+        20_000,
+        ge=0,
+        le=10_000_000,
+        description="Customer histories kept decoded in memory, most recently used first.",
+    )
     data_dir: Path = Field(Path(".carepipe"), description="Folder for the worker's local state.")
     web_host: str = Field("127.0.0.1", description="Address the worker's web server binds to.")
     web_advertised_host: str | None = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -11,6 +12,9 @@ from processors.domain import SentimentSource
 # VADER slows down badly on long, emoji-heavy text (vaderSentiment #110): score the
 # opening of the text only; it carries the customer's tone well enough.
 DEFAULT_MAX_SCORED_CHARS = 1000
+# Texts scored lately, remembered: templated notifications, canned replies and repeated
+# posts come back often, and VADER is most of the cost of normalizing a record.
+DEFAULT_CACHED_TEXTS = 4096
 
 UPSTREAM: SentimentSource = "UPSTREAM"
 VADER: SentimentSource = "VADER"
@@ -32,14 +36,21 @@ class SentimentScorer:
     'VADER'
     """
 
-    def __init__(self, max_scored_chars: int = DEFAULT_MAX_SCORED_CHARS) -> None:
+    def __init__(
+        self,
+        max_scored_chars: int = DEFAULT_MAX_SCORED_CHARS,
+        cached_texts: int = DEFAULT_CACHED_TEXTS,
+    ) -> None:
         self.max_scored_chars = max_scored_chars
         self._vader = SentimentIntensityAnalyzer()
+        self._compound = functools.lru_cache(maxsize=cached_texts)(self._vader_compound)
+
+    def _vader_compound(self, text: str) -> float:
+        return round(float(self._vader.polarity_scores(text)["compound"]), 4)
 
     def score(self, text: str, upstream: float | None) -> Sentiment:
         if upstream is not None:
             return Sentiment(float(upstream), UPSTREAM)
         if not text.strip():
             return Sentiment(None, NONE)
-        compound = self._vader.polarity_scores(text[: self.max_scored_chars])["compound"]
-        return Sentiment(round(float(compound), 4), VADER)
+        return Sentiment(self._compound(text[: self.max_scored_chars]), VADER)

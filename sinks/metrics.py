@@ -18,6 +18,7 @@ SCORE_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
 # From seconds (live) to days (backfilled or late events).
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400, 604800)
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
+BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500)
 HANDLE_BUCKETS = (60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200)
 
 
@@ -117,6 +118,17 @@ class PipelineMetrics:
             "event in another record; dropped).",
             ("channel", "kind"),
         )
+        self.batch_records = histogram(
+            "carepipe_batch_records",
+            "Records of one partition scored in one step of the batched hot path.",
+            (),
+            BATCH_BUCKETS,
+        )
+        self.history_writes = counter(
+            "carepipe_history_writes_total",
+            "Customer histories written to the table (one changelog record each).",
+            (),
+        )
         self.abandoned = counter(
             "carepipe_contacts_abandoned_total",
             "Contacts abandoned in queue, by channel.",
@@ -129,6 +141,12 @@ class PipelineMetrics:
         self.stage_seconds.labels("normalize").observe(seconds)
         if interaction.sentiment is not None:
             self.sentiment.labels(channel).observe(interaction.sentiment)
+
+    def batch(self, records: int) -> None:
+        self.batch_records.observe(records)
+
+    def histories_written(self, count: int) -> None:
+        self.history_writes.inc(count)
 
     def duplicate(self, interaction: Interaction, replay: bool) -> None:
         self.duplicates.labels(interaction.channel, "replay" if replay else "upstream").inc()

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import faust
+from faust.types import Message
 
 from pipeline.partitioning import customer_partition
 from pipeline.topics import RAW_CHANNELS
@@ -77,37 +78,37 @@ class NormalizeStep:
         known = self.channels.get(topic)
         return known[0] if known else None
 
-    async def raw(self, event: faust.EventT) -> Interaction | None:
+    async def raw(self, message: Message) -> Interaction | None:
         """A record of a raw channel topic: normalized, or diverted, or dead-lettered."""
-        channel, codec, normalize = self.channels[event.message.topic]
-        return await self._normalize(event, codec, normalize, channel == "SOCIAL")
+        channel, codec, normalize = self.channels[message.topic]
+        return await self._normalize(message, codec, normalize, channel == "SOCIAL")
 
-    async def resolved_by_handle(self, event: faust.EventT) -> Interaction | None:
+    async def resolved_by_handle(self, message: Message) -> Interaction | None:
         """A social post re-keyed by its handle, met here by the handle index."""
         codec, normalize = self.by_handle
-        return await self._normalize(event, codec, normalize, divert=False)
+        return await self._normalize(message, codec, normalize, divert=False)
 
     async def _normalize(
-        self, event: faust.EventT, codec: codecs.AvroCodec, normalize: Normalize, divert: bool
+        self, message: Message, codec: codecs.AvroCodec, normalize: Normalize, divert: bool
     ) -> Interaction | None:
-        source, key = _origin(event)
+        source, key = _origin(message)
         started = time.perf_counter()
         try:
-            record = codec.loads(event.value)
+            record = codec.loads(message.value)
             if divert and not (record.get("customer_id") or "").strip():
-                await self._divert_to_handle(event, record, source)
+                await self._divert_to_handle(message, record, source)
                 return None
             interaction = normalize(record, source, datetime.now(UTC))
         except DeadLetter as exc:  # undecodable or invalid
-            await self.dead_letters.send(key, event.value, exc, exc.reason, source)
+            await self.dead_letters.send(key, message.value, exc, exc.reason, source)
             return None
         except Exception as exc:  # a bug must not stop the partition: keep the record
             log.exception("normalize failed on %s[%d]@%d", *_position(source))
-            await self.dead_letters.send(key, event.value, exc, UNEXPECTED, source)
+            await self.dead_letters.send(key, message.value, exc, UNEXPECTED, source)
             return None
         self.metrics.normalized(interaction, time.perf_counter() - started)
         owner = customer_partition(interaction.customer_id, self.partitions)
-        if owner != event.message.partition or event.message.topic not in self.channels:
+        if owner != message.partition or message.topic not in self.channels:
             value = self.interaction_codec.dumps(interaction.to_record())
             await self.outbox.send(
                 self.rekeyed_topic, interaction.customer_id.encode(), value, owner
@@ -116,18 +117,18 @@ class NormalizeStep:
         return interaction
 
     async def _divert_to_handle(
-        self, event: faust.EventT, post: Mapping[str, object], source: Source
+        self, message: Message, post: Mapping[str, object], source: Source
     ) -> None:
         """Sends a post without customer id to the partition of its handle, to be resolved."""
         await self.outbox.send(
             self.topics.social_unresolved.get_topic_name(),
             handle_key(str(post["platform"]), str(post["handle"])).encode(),
-            event.value,
+            message.value,
             headers=[
                 (ORIGIN_TOPIC, source.topic.encode()),
                 (ORIGIN_PARTITION, str(source.partition).encode()),
                 (ORIGIN_OFFSET, str(source.offset).encode()),
-                *([(ORIGIN_KEY, event.key)] if event.key is not None else []),
+                *([(ORIGIN_KEY, message.key)] if message.key is not None else []),
             ],
         )
 
@@ -144,12 +145,12 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
     @app.agent(topics.social_unresolved, name="normalize-social-by-handle")
     async def normalize_by_handle(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            await step.resolved_by_handle(event)
+            await step.resolved_by_handle(event.message)
 
     @app.agent(topics.profiles, name="store-profiles")
     async def store_profiles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            source, _ = _origin(event)
+            source, _ = _origin(event.message)
             if event.value is None:  # a deleted profile; its handles stay in the index
                 if event.key is not None:
                     tables.profiles.pop(event.key, None)
@@ -174,9 +175,8 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
                 tables.handles[event.key] = event.value.decode()
 
 
-def _origin(event: faust.EventT) -> tuple[Source, bytes | None]:
+def _origin(message: Message) -> tuple[Source, bytes | None]:
     """Where the record came from and its key there: the original ones for re-keyed records."""
-    message = event.message
     headers = _headers(message.headers)
     if ORIGIN_TOPIC in headers:
         source = Source(
@@ -185,7 +185,7 @@ def _origin(event: faust.EventT) -> tuple[Source, bytes | None]:
             int(headers[ORIGIN_OFFSET]),
         )
         return source, headers.get(ORIGIN_KEY)
-    return Source(message.topic, message.partition, message.offset), event.key
+    return Source(message.topic, message.partition, message.offset), message.key
 
 
 def _headers(raw: Mapping[str, bytes] | Sequence[tuple[str, bytes]] | None) -> dict[str, bytes]:

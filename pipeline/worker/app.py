@@ -11,6 +11,7 @@ from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from pipeline.worker import (
     agents,
+    batching,
     care,
     channel_metrics,
     codecs,
@@ -47,6 +48,13 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
+        # The batched hot path's transport (pipeline/worker/batching.py); the producer
+        # keeps Faust's own.
+        broker_consumer=(
+            batching.consumer_url(settings.broker)
+            if settings.hot_path == "batched"
+            else settings.broker
+        ),
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
         # Per app id: table stores remember changelog offsets of their own app's topics.
         datadir=str(datadir),
@@ -85,8 +93,18 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
         app, declared_topics, normalizer, metrics, settings.topic_partitions
     )
     partials = PartialWindows(window_ms=int(settings.metrics_window_seconds * 1000))
-    scorer = scoring.Scorer(app, declared_topics, declared_tables, rules, metrics, partials)
-    care.register(app, declared_topics, normalize, scorer, metrics)
+    scorer = scoring.Scorer(
+        app,
+        declared_topics,
+        declared_tables,
+        rules,
+        metrics,
+        partials,
+        cache_size=settings.history_cache_size,
+    )
+    care.register(
+        app, declared_topics, normalize, scorer, metrics, batched=settings.hot_path == "batched"
+    )
     agents.register(app, declared_topics, declared_tables, normalize)
     scoring.register_follow_ups(app, declared_topics, scorer, settings.follow_up_check_seconds)
     channel_metrics.register(

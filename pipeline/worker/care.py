@@ -5,15 +5,23 @@ Raw channel topics are keyed by customer id (the contract), so a record's partit
 holds its customer's history and profile: it is normalized and scored where it lands. A
 record on another partition (a producer with another key or partitioner) and a social post
 resolved by its handle go once through ``interactions.rekeyed``, keyed by customer id.
+
+With the batched hot path (the default), the consumer hands the agent's records over a
+fetch at a time (pipeline/worker/batching.py): each partition's records are scored in
+offset order, then the histories they changed are written, once per customer, before the
+consumer acknowledges them. With the stream path, Faust's stream hands them over one at a
+time and each history is written after its record.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import faust
+from faust.types import TP, Message
 
-from pipeline.worker import codecs
+from pipeline.worker import batching, codecs
 from pipeline.worker.agents import UNEXPECTED, NormalizeStep
 from pipeline.worker.scoring import STAGE, Scorer
 from pipeline.worker.topics import Topics
@@ -31,26 +39,59 @@ def register(
     normalize: NormalizeStep,
     scorer: Scorer,
     metrics: PipelineMetrics,
+    batched: bool,
 ) -> None:
-    """Declares the care agent on ``app``."""
+    """Declares the care agent on ``app``; ``batched`` also hands its topics to the
+    batched hot path, which then gets all their records."""
     dlq = normalize.outbox.topic(topics.dlq.get_topic_name())
     dead_letters = KafkaDeadLetterSink(dlq, STAGE, metrics)
     interaction_codec = codecs.get("Interaction")
 
+    async def care_one(message: Message) -> None:
+        source = Source(message.topic, message.partition, message.offset)
+        try:
+            if normalize.channel_of(message.topic) is not None:
+                interaction = await normalize.raw(message)
+            else:  # interactions.rekeyed: normalized already, on its customer's partition
+                interaction = Interaction.from_record(interaction_codec.loads(message.value))
+            if interaction is not None:
+                await scorer.score(interaction)
+        except AvroDecodeError as exc:
+            await dead_letters.send(message.key, message.value, exc, exc.reason, source)
+        except Exception as exc:  # a bug must not stop the partition: keep the record
+            log.exception("scoring failed on %s[%d]@%d", *source.__dict__.values())
+            await dead_letters.send(message.key, message.value, exc, UNEXPECTED, source)
+
+    # The agent subscribes the worker to its topics; with the batched path its stream
+    # gets no records.
     @app.agent(topics.care_inputs, name="care")
     async def care(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            message = event.message
-            source = Source(message.topic, message.partition, message.offset)
-            try:
-                if normalize.channel_of(message.topic) is not None:
-                    interaction = await normalize.raw(event)
-                else:  # interactions.rekeyed: normalized already, on its customer's partition
-                    interaction = Interaction.from_record(interaction_codec.loads(event.value))
-                if interaction is not None:
-                    await scorer.score(interaction)
-            except AvroDecodeError as exc:
-                await dead_letters.send(event.key, event.value, exc, exc.reason, source)
-            except Exception as exc:  # a bug must not stop the partition: keep the record
-                log.exception("scoring failed on %s[%d]@%d", *source.__dict__.values())
-                await dead_letters.send(event.key, event.value, exc, UNEXPECTED, source)
+            await care_one(event.message)
+            scorer.flush()
+
+    async def care_batch(messages: list[Message]) -> None:
+        for partition_messages in by_partition(messages):
+            with batching.acting_for(app, partition_messages[-1]):
+                for message in partition_messages:
+                    await care_one(message)
+                scorer.flush()
+            metrics.batch(len(partition_messages))
+
+    if batched:
+        batching.register_batch_handler(app, topics.care_inputs.topics, care_batch)
+
+    async def forget_cached(app: faust.App, tps: set[TP], **kwargs: object) -> None:
+        scorer.forget_cached()
+
+    app.on_partitions_revoked.connect(forget_cached)  # type: ignore[arg-type]
+    app.on_partitions_assigned.connect(forget_cached)  # type: ignore[arg-type]
+
+
+def by_partition(messages: list[Message]) -> Iterator[list[Message]]:
+    """The records grouped by partition number (the customers' partition, whatever the
+    topic), each group in the order it was fetched."""
+    groups: dict[int, list[Message]] = {}
+    for message in messages:
+        groups.setdefault(message.partition, []).append(message)
+    yield from groups.values()

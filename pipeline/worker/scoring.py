@@ -15,6 +15,7 @@ import faust
 
 from pipeline.topics import SEQ_HEADER
 from pipeline.worker import codecs
+from pipeline.worker.historycache import HistoryCache
 from pipeline.worker.outbox import Outbox
 from pipeline.worker.tables import Tables
 from pipeline.worker.topics import Topics
@@ -47,6 +48,7 @@ class Scorer:
         rules: Rules,
         metrics: PipelineMetrics,
         windows: PartialWindows,
+        cache_size: int = 0,
     ) -> None:
         self.app = app
         self.outbox = Outbox(app)
@@ -60,19 +62,61 @@ class Scorer:
         self.rules = rules
         self.metrics = metrics
         self.windows = windows
+        self.cache = HistoryCache(cache_size)
 
     def load(self, customer_id: str) -> tuple[CustomerHistory | None, CustomerProfile | None]:
+        """The customer's history, from the cache or decoded from the table, and profile.
+        Must run in the context of a record of the customer's partition."""
         key = customer_id.encode()
-        stored, profile = self.histories.get(key), self.profiles.get(key)
-        return (
-            CustomerHistory.from_dict(stored) if stored else None,
-            CustomerProfile.from_dict(profile) if profile else None,
-        )
+        history = self.cache.get(key)
+        if history is None:
+            stored = self.histories.get(key)
+            history = CustomerHistory.from_dict(stored) if stored else None
+            if history is not None:
+                self.cache.put(key, history)
+        profile = self.profiles.get(key)
+        return history, CustomerProfile.from_dict(profile) if profile else None
+
+    def store(self, customer_id: str, history: CustomerHistory) -> None:
+        """Keeps ``history`` for the next :meth:`flush`; the last one per customer wins."""
+        self.cache.put(customer_id.encode(), history, dirty=True)
+
+    def flush(self) -> int:
+        """Writes every history stored since the last flush to the table: one changelog
+        record per customer. Must run in the context of a record of their partition, and
+        before any of the records that changed them is acknowledged. Answers how many."""
+        dirty = self.cache.take_dirty()
+        for key, history in dirty.items():
+            self.histories[key] = history.to_dict()
+        if dirty:
+            self.metrics.histories_written(len(dirty))
+        return len(dirty)
+
+    def write_now(self, customer_id: str, history: CustomerHistory) -> None:
+        """Writes ``history`` to the table at once, in the context of the current record."""
+        key = customer_id.encode()
+        self.histories[key] = history.to_dict()
+        self.cache.put(key, history)
+        self.metrics.histories_written(1)
+
+    def forget_cached(self) -> None:
+        """Empties the cache after a rebalance (see pipeline/worker/historycache.py)."""
+        self.cache.clear()
 
     async def score(self, interaction: Interaction) -> None:
         """Updates the history of the interaction's customer and sends what it decides:
         the normalized interaction and its alerts. A record read again sends the same
-        again; an upstream duplicate sends nothing."""
+        again; an upstream duplicate sends nothing. The history is written at the next
+        :meth:`flush`."""
+        try:
+            await self._score(interaction)
+        except Exception:
+            # The history may be half updated: forget it, the table still has the last
+            # one written.
+            self.cache.discard(interaction.customer_id.encode())
+            raise
+
+    async def _score(self, interaction: Interaction) -> None:
         started = time.perf_counter()
         history, profile = self.load(interaction.customer_id)
         outcome = process_interaction(history, interaction, profile, self.rules, datetime.now(UTC))
@@ -82,7 +126,7 @@ class Scorer:
                 await self.send_normalized(interaction, outcome.seq)
                 await self.send(outcome.alerts, replay=True)
             return
-        self.histories[interaction.customer_id.encode()] = outcome.history.to_dict()
+        self.store(interaction.customer_id, outcome.history)
         await self.send_normalized(interaction, outcome.seq)
         if outcome.risk is None:
             return
@@ -141,5 +185,5 @@ def register_follow_ups(
             tick = Source(message.topic, message.partition, message.offset)
             alerts = send_due_follow_ups(history, profile, rules, datetime.now(UTC), tick)
             if alerts:
-                histories[customer_id.encode()] = history.to_dict()
+                scorer.write_now(customer_id, history)
                 await scorer.send(alerts)
