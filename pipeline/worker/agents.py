@@ -17,9 +17,9 @@ from faust.types import Message
 
 from pipeline.partitioning import customer_partition
 from pipeline.topics import RAW_CHANNELS
-from pipeline.worker import codecs
+from pipeline.worker import batching, codecs
 from pipeline.worker.outbox import Outbox
-from pipeline.worker.tables import Tables
+from pipeline.worker.tables import Tables, put_json
 from pipeline.worker.topics import Topics
 from processors.errors import DeadLetter, DeadLetterReason
 from processors.interaction import Interaction, Source
@@ -136,11 +136,37 @@ class NormalizeStep:
 Normalize = Callable[[Mapping[str, object], Source, datetime], Interaction]
 
 
-def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep) -> None:
-    """Declares the social-handle resolution and the CRM agents on ``app``."""
+def register(
+    app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep, batched: bool
+) -> None:
+    """Declares the social-handle resolution and the CRM agents on ``app``; ``batched``
+    hands the CRM topics to the batched hot path (pipeline/worker/batching.py)."""
     dead_letters = step.dead_letters
     handles_topic = topics.handles.get_topic_name()
     profile_codec = codecs.get("CustomerProfile")
+
+    async def store_profile(message: Message) -> None:
+        source, _ = _origin(message)
+        if message.value is None:  # a deleted profile; its handles stay in the index
+            if message.key is not None:
+                tables.profiles.pop(message.key, None)
+            return
+        try:
+            profile = profile_codec.loads(message.value)
+        except AvroDecodeError as exc:
+            await dead_letters.send(message.key, message.value, exc, exc.reason, source)
+            return
+        customer = CustomerProfile.from_record(profile)
+        put_json(tables.profiles, customer.customer_id.encode(), customer.to_dict())
+        for platform, handle in customer.social_handles:
+            key = handle_key(platform, handle)
+            await step.outbox.send(handles_topic, key.encode(), customer.customer_id.encode())
+
+    async def store_handle(message: Message) -> None:
+        if message.value is None:
+            tables.handles.pop(message.key, None)
+        else:
+            tables.handles[message.key] = message.value.decode()
 
     @app.agent(topics.social_unresolved, name="normalize-social-by-handle")
     async def normalize_by_handle(stream: faust.StreamT) -> None:
@@ -150,29 +176,22 @@ def register(app: faust.App, topics: Topics, tables: Tables, step: NormalizeStep
     @app.agent(topics.profiles, name="store-profiles")
     async def store_profiles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            source, _ = _origin(event.message)
-            if event.value is None:  # a deleted profile; its handles stay in the index
-                if event.key is not None:
-                    tables.profiles.pop(event.key, None)
-                continue
-            try:
-                profile = profile_codec.loads(event.value)
-            except AvroDecodeError as exc:
-                await dead_letters.send(event.key, event.value, exc, exc.reason, source)
-                continue
-            customer = CustomerProfile.from_record(profile)
-            tables.profiles[customer.customer_id.encode()] = customer.to_dict()
-            for platform, handle in customer.social_handles:
-                key = handle_key(platform, handle)
-                await step.outbox.send(handles_topic, key.encode(), customer.customer_id.encode())
+            await store_profile(event.message)
 
     @app.agent(topics.handles, name="store-handles")
     async def store_handles(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            if event.value is None:
-                tables.handles.pop(event.key, None)
-            else:
-                tables.handles[event.key] = event.value.decode()
+            await store_handle(event.message)
+
+    if batched:
+        for topic, store in (
+            (topics.profiles, store_profile),
+            (topics.handles, store_handle),
+            (topics.social_unresolved, step.resolved_by_handle),
+        ):
+            batching.register_batch_handler(
+                app, topic.topics, batching.each_in_partition(app, store)
+            )
 
 
 def _origin(message: Message) -> tuple[Source, bytes | None]:

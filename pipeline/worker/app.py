@@ -105,7 +105,9 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
     care.register(
         app, declared_topics, normalize, scorer, metrics, batched=settings.hot_path == "batched"
     )
-    agents.register(app, declared_topics, declared_tables, normalize)
+    agents.register(
+        app, declared_topics, declared_tables, normalize, batched=settings.hot_path == "batched"
+    )
     scoring.register_follow_ups(app, declared_topics, scorer, settings.follow_up_check_seconds)
     channel_metrics.register(
         app,

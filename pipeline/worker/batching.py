@@ -151,3 +151,27 @@ def acting_for(app: faust.App, message: Message) -> Iterator[None]:
         yield
     finally:
         faust_streams._current_event.reset(token)
+
+
+def by_partition(messages: list[Message]) -> Iterator[list[Message]]:
+    """The records grouped by partition number (the key's partition, whatever the topic),
+    each group in the order it was fetched."""
+    groups: dict[int, list[Message]] = {}
+    for message in messages:
+        groups.setdefault(message.partition, []).append(message)
+    yield from groups.values()
+
+
+def each_in_partition(
+    app: faust.App, handle: Callable[[Message], Awaitable[object]]
+) -> BatchHandler:
+    """A batch handler that calls ``handle`` for each record, in the context of its
+    partition (see :func:`acting_for`)."""
+
+    async def handle_batch(messages: list[Message]) -> None:
+        for group in by_partition(messages):
+            with acting_for(app, group[-1]):
+                for message in group:
+                    await handle(message)
+
+    return handle_batch

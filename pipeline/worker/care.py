@@ -16,7 +16,6 @@ time and each history is written after its record.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 
 import faust
 from faust.types import TP, Message
@@ -71,7 +70,7 @@ def register(
             scorer.flush()
 
     async def care_batch(messages: list[Message]) -> None:
-        for partition_messages in by_partition(messages):
+        for partition_messages in batching.by_partition(messages):
             with batching.acting_for(app, partition_messages[-1]):
                 for message in partition_messages:
                     await care_one(message)
@@ -86,12 +85,3 @@ def register(
 
     app.on_partitions_revoked.connect(forget_cached)  # type: ignore[arg-type]
     app.on_partitions_assigned.connect(forget_cached)  # type: ignore[arg-type]
-
-
-def by_partition(messages: list[Message]) -> Iterator[list[Message]]:
-    """The records grouped by partition number (the customers' partition, whatever the
-    topic), each group in the order it was fetched."""
-    groups: dict[int, list[Message]] = {}
-    for message in messages:
-        groups.setdefault(message.partition, []).append(message)
-    yield from groups.values()

@@ -1,9 +1,9 @@
 """Windowed care figures per channel to ``care.metrics``, for consumers without Prometheus.
 
 Each worker adds its scored interactions to partial windows in memory and flushes them
-about every second to ``care.metrics.facts``: one message per channel holding that
-channel's partial windows (``{"deltas": [...]}``), keyed by channel, so one worker owns
-each channel's windows and merges the partials of every worker. A timer ticks every channel
+about every second to ``care.metrics.facts``: messages holding a channel's partial windows
+(``{"deltas": [...]}``, at most ``MAX_DELTAS_PER_MESSAGE`` each), keyed by channel, so one
+worker owns each channel's windows and merges the partials of every worker. A timer ticks every channel
 this worker owns, so quiet channels close their windows too; the tick goes through the
 topic so that the table is only written in the partition that owns it.
 
@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 
 TICK = {"tick": True}
 FLUSH_EVERY_S = 1.0
+# Window deltas per message at most (a delta is ~400 bytes as JSON): a backlog replayed at
+# speed touches many event-time windows per flush, and one message per channel would pass
+# the producer's 1 MB request limit.
+MAX_DELTAS_PER_MESSAGE = 500
 
 
 def register(
@@ -47,7 +51,9 @@ def register(
         for delta in partials.drain():
             by_channel.setdefault(delta.window.channel, []).append(delta.to_dict())
         for channel, deltas in by_channel.items():
-            await topics.metric_facts.send(key=channel.encode(), value={"deltas": deltas})
+            for at in range(0, len(deltas), MAX_DELTAS_PER_MESSAGE):
+                chunk = deltas[at : at + MAX_DELTAS_PER_MESSAGE]
+                await topics.metric_facts.send(key=channel.encode(), value={"deltas": chunk})
 
     @app.agent(topics.metric_facts, name="aggregate-channel-metrics")
     async def aggregate(stream: faust.StreamT) -> None:

@@ -12,12 +12,13 @@ import time
 from datetime import UTC, datetime
 
 import faust
+import orjson
 
 from pipeline.topics import SEQ_HEADER
 from pipeline.worker import codecs
 from pipeline.worker.historycache import HistoryCache
 from pipeline.worker.outbox import Outbox
-from pipeline.worker.tables import Tables
+from pipeline.worker.tables import Tables, get_json, put_json
 from pipeline.worker.topics import Topics
 from processors.alerts import CareAlert
 from processors.care import has_follow_up_due, metric_fact, process_interaction, send_due_follow_ups
@@ -70,11 +71,11 @@ class Scorer:
         key = customer_id.encode()
         history = self.cache.get(key)
         if history is None:
-            stored = self.histories.get(key)
+            stored = get_json(self.histories, key)
             history = CustomerHistory.from_dict(stored) if stored else None
             if history is not None:
                 self.cache.put(key, history)
-        profile = self.profiles.get(key)
+        profile = get_json(self.profiles, key)
         return history, CustomerProfile.from_dict(profile) if profile else None
 
     def store(self, customer_id: str, history: CustomerHistory) -> None:
@@ -87,7 +88,7 @@ class Scorer:
         before any of the records that changed them is acknowledged. Answers how many."""
         dirty = self.cache.take_dirty()
         for key, history in dirty.items():
-            self.histories[key] = history.to_dict()
+            put_json(self.histories, key, history.to_dict())
         if dirty:
             self.metrics.histories_written(len(dirty))
         return len(dirty)
@@ -95,7 +96,7 @@ class Scorer:
     def write_now(self, customer_id: str, history: CustomerHistory) -> None:
         """Writes ``history`` to the table at once, in the context of the current record."""
         key = customer_id.encode()
-        self.histories[key] = history.to_dict()
+        put_json(self.histories, key, history.to_dict())
         self.cache.put(key, history)
         self.metrics.histories_written(1)
 
@@ -171,7 +172,7 @@ def register_follow_ups(
     async def find_due_follow_ups() -> None:
         now = datetime.now(UTC)
         for key, stored in list(histories.items()):
-            if stored and has_follow_up_due(stored, now):
+            if stored and has_follow_up_due(orjson.loads(stored), now):
                 await topics.follow_ups.send(key=key, value=b"due")
 
     @app.agent(topics.follow_ups, name="send-follow-ups")

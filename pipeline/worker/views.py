@@ -11,7 +11,7 @@ import faust
 from faust.web import Request, Response, View
 
 from pipeline.settings import Settings
-from pipeline.worker.tables import Tables
+from pipeline.worker.tables import Tables, get_json
 from processors.history import CustomerHistory
 from processors.profile import CustomerProfile
 
@@ -59,12 +59,12 @@ def register(app: faust.App, tables: Tables, settings: Settings) -> None:
 
         @app.table_route(table=tables.histories, match_info="customer_id")
         async def _routed(self, request: Request, customer_id: str) -> Response:
-            stored = tables.histories.get(customer_id.encode())
+            stored = get_json(tables.histories, customer_id.encode())
             if stored is None:
                 return self.json(
                     {"error": "unknown customer", "customer_id": customer_id}, status=404
                 )
-            profile = tables.profiles.get(customer_id.encode())
+            profile = get_json(tables.profiles, customer_id.encode())
             return self.json(
                 customer_view(
                     CustomerHistory.from_dict(stored),
