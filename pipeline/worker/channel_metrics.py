@@ -2,10 +2,10 @@
 
 Each worker adds its scored interactions to partial windows in memory and flushes them
 about every second to ``care.metrics.facts``: messages holding a channel's partial windows
-(``{"deltas": [...]}``, at most ``MAX_DELTAS_PER_MESSAGE`` each), keyed by channel, so one
-worker owns each channel's windows and merges the partials of every worker. A timer ticks every channel
-this worker owns, so quiet channels close their windows too; the tick goes through the
-topic so that the table is only written in the partition that owns it.
+(``{"deltas": [...]}``, at most ``MAX_DELTAS_PER_MESSAGE`` each), keyed by channel, so
+one worker owns each channel's windows and merges the partials of every worker. A timer
+ticks every channel this worker owns, so quiet channels close their windows too; the tick
+goes through the topic so that the table is only written in the partition that owns it.
 
 A worker that dies loses the partials it has not flushed yet (up to one flush interval);
 the interactions behind them are not scored again, so those windows count them short.
