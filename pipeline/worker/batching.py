@@ -124,6 +124,10 @@ class BatchingConsumer(faust_aiokafka.Consumer):
             dropped = sum(len(messages) for messages in batches.values())
             log.debug("%d records fetched before a rebalance are read again after it", dropped)
             return
+        commit_every = self._commit_every  # broker_commit_every, as Faust's loop has it
+        if commit_every is not None and self._n_acked >= commit_every:
+            self._n_acked = 0
+            await self.commit()
         for handler, messages in batches.items():
             for message in messages:
                 self.track_message(message)

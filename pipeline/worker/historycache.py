@@ -54,6 +54,9 @@ class HistoryCache:
             while len(self._live) > self.size:
                 self._live.popitem(last=False)
 
+    def is_dirty(self, key: bytes) -> bool:
+        return key in self._dirty
+
     def take_dirty(self) -> dict[bytes, CustomerHistory]:
         """The histories updated since the last call, now counted as written."""
         dirty, self._dirty = self._dirty, {}
@@ -65,5 +68,15 @@ class HistoryCache:
         self._dirty.pop(key, None)
 
     def clear(self) -> None:
-        """Empties the cache; histories not yet taken are kept for the next flush."""
+        """Empties the cache; histories not yet taken are kept for the next flush (a
+        rebalance can come while a batch is being scored, and that batch flushes them)."""
         self._live.clear()
+
+    def rollback(self) -> int:
+        """Forgets every history updated since the last :meth:`take_dirty`, live copy
+        included: the records behind them were not acknowledged and are read again, so the
+        table's copy is the one to score them against. Answers how many."""
+        dirty, self._dirty = self._dirty, {}
+        for key in dirty:
+            self._live.pop(key, None)
+        return len(dirty)

@@ -33,12 +33,28 @@ log = logging.getLogger(__name__)
 
 STAGE = "score"
 
+# An output held back until the histories behind it are written: topic, key, value, headers.
+Send = tuple[str, bytes, bytes, list[tuple[str, bytes]] | None]
+
+
+class UnwrittenHistoryDamaged(Exception):
+    """Scoring failed on a customer whose history holds changes of earlier records of the
+    batch, not written yet: that history can be neither written nor dropped alone. The
+    batch is scored again a record at a time (see pipeline/worker/care.py)."""
+
 
 class Scorer:
     """Scores interactions against their customer's history and sends the alerts.
 
     What each scored interaction adds to its channel's one-minute window goes into
     ``windows``, which a timer flushes (pipeline/worker/channel_metrics.py).
+
+    The batched path holds a batch's outputs (its normalized records and alerts) until
+    the histories that decided them are in the changelog: :meth:`flush`, then
+    :meth:`release`. After a crash, an output on a topic is then always backed by a
+    history that remembers sending it, and a record whose history was lost sent nothing,
+    so scoring it again, in whatever order the restarted consumer meets it, contradicts
+    nothing downstream has seen.
     """
 
     def __init__(
@@ -100,56 +116,91 @@ class Scorer:
         self.cache.put(key, history)
         self.metrics.histories_written(1)
 
+    def rollback(self) -> None:
+        """Forgets the histories stored since the last flush, when the records behind
+        them will be read again (a batch that raised or was cancelled)."""
+        if dropped := self.cache.rollback():
+            log.info("%d histories not written: their records are read again", dropped)
+
     def forget_cached(self) -> None:
         """Empties the cache after a rebalance (see pipeline/worker/historycache.py)."""
         self.cache.clear()
 
-    async def score(self, interaction: Interaction) -> None:
+    async def score(self, interaction: Interaction, held: list[Send] | None = None) -> None:
         """Updates the history of the interaction's customer and sends what it decides:
-        the normalized interaction and its alerts. A record read again sends the same
-        again; an upstream duplicate sends nothing. The history is written at the next
-        :meth:`flush`."""
+        the normalized interaction and its alerts, or adds them to ``held`` for
+        :meth:`release`. A record read again sends the same again; an upstream duplicate
+        sends nothing. The history is written at the next :meth:`flush`."""
         try:
-            await self._score(interaction)
-        except Exception:
+            await self._score(interaction, held)
+        except Exception as exc:
             # The history may be half updated: forget it, the table still has the last
-            # one written.
-            self.cache.discard(interaction.customer_id.encode())
+            # one written, unless it holds changes not written yet.
+            key = interaction.customer_id.encode()
+            if self.cache.is_dirty(key):
+                raise UnwrittenHistoryDamaged(interaction.customer_id) from exc
+            self.cache.discard(key)
             raise
 
-    async def _score(self, interaction: Interaction) -> None:
+    async def _score(self, interaction: Interaction, held: list[Send] | None) -> None:
         started = time.perf_counter()
         history, profile = self.load(interaction.customer_id)
         outcome = process_interaction(history, interaction, profile, self.rules, datetime.now(UTC))
         if outcome.duplicate:
             self.metrics.duplicate(interaction, replay=outcome.replay)
             if outcome.replay:
-                await self.send_normalized(interaction, outcome.seq)
-                await self.send(outcome.alerts, replay=True)
+                await self.send_normalized(interaction, outcome.seq, held)
+                await self.send(outcome.alerts, replay=True, held=held)
             return
         self.store(interaction.customer_id, outcome.history)
-        await self.send_normalized(interaction, outcome.seq)
+        await self.send_normalized(interaction, outcome.seq, held)
         if outcome.risk is None:
             return
-        await self.send(outcome.alerts)
+        await self.send(outcome.alerts, held=held)
         self.windows.add(metric_fact(interaction, outcome.first_contact, outcome.alerts))
         self.metrics.scored(
             interaction, outcome.risk, outcome.first_contact, time.perf_counter() - started
         )
 
-    async def send_normalized(self, interaction: Interaction, seq: int) -> None:
+    async def release(self, held: list[Send]) -> None:
+        """Sends the outputs held back by a batch, once the producer has delivered what
+        was sent before them: the changelog records of the histories behind them."""
+        if not held:
+            return
+        await self.app.producer.flush()
+        for topic, key, value, headers in held:
+            await self.outbox.send(topic, key, value, headers=headers)
+
+    async def _emit(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: list[tuple[str, bytes]] | None,
+        held: list[Send] | None,
+    ) -> None:
+        if held is None:
+            await self.outbox.send(topic, key, value, headers=headers)
+        else:
+            held.append((topic, key, value, headers))
+
+    async def send_normalized(
+        self, interaction: Interaction, seq: int, held: list[Send] | None = None
+    ) -> None:
         """The normalized record, with its place in the customer's order of scoring in
         the ``SEQ_HEADER`` header."""
         value = self.interaction_codec.dumps(interaction.to_record())
         key, headers = interaction.customer_id.encode(), [(SEQ_HEADER, str(seq).encode())]
-        await self.outbox.send(self.normalized_topic, key, value, headers=headers)
+        await self._emit(self.normalized_topic, key, value, headers, held)
 
-    async def send(self, alerts: list[CareAlert], replay: bool = False) -> None:
-        """Sends alert records; ``replay`` for records sent before, which are not counted
-        again in the metrics."""
+    async def send(
+        self, alerts: list[CareAlert], replay: bool = False, held: list[Send] | None = None
+    ) -> None:
+        """Sends alert records, or holds them in ``held``; ``replay`` for records sent
+        before, which are not counted again in the metrics."""
         for alert in alerts:
             value = self.alert_codec.dumps(alert.to_record())
-            await self.outbox.send(self.alerts_topic, alert.customer_id.encode(), value)
+            await self._emit(self.alerts_topic, alert.customer_id.encode(), value, None, held)
             if not replay:
                 self.metrics.alerted(alert)
             log.info(
