@@ -143,6 +143,13 @@ def send_due_follow_ups(
     return alerts
 
 
+def next_follow_up_due(follow_ups_due: Mapping[str, int] | None) -> int | None:
+    """When the first of a history's follow-ups falls due (epoch ms), from its
+    ``follow_ups_due``, as a :class:`CustomerHistory` or its stored form holds it; None
+    when it has none."""
+    return min(follow_ups_due.values()) if follow_ups_due else None
+
+
 def has_follow_up_due(stored: Mapping[str, Any], now: datetime) -> bool:
     """Whether a stored history (:meth:`CustomerHistory.to_dict`) has a follow-up due at
     ``now``; reads that one field, so a timer can check every customer without decoding

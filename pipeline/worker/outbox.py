@@ -60,6 +60,18 @@ class TopicOutbox:
         await self.outbox.send(self.name, key, value, headers=headers)
 
 
+async def deliver_now(app: faust.App) -> None:
+    """Sends everything the app's producer holds, without waiting out the linger, and
+    returns once the broker has it: Faust's buffer of ``send_soon`` records (the tables'
+    changelogs) first, then aiokafka's batches, closed so they go at once (what aiokafka
+    does before it commits a transaction)."""
+    producer = app.producer
+    await producer.buffer.flush()
+    client = producer._producer
+    if client is not None:
+        await client._message_accumulator.flush_for_commit()
+
+
 def stop_if_failed(future: asyncio.Future[Any]) -> None:
     """Done callback of a send: exits the process if the send failed or was cancelled
     (a cancelled send did not reach the broker either)."""

@@ -7,6 +7,7 @@ and sends a tick through ``care.followups``, whose agent decides in the owning p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from datetime import UTC, datetime
@@ -17,13 +18,19 @@ import orjson
 from pipeline.topics import SEQ_HEADER
 from pipeline.worker import codecs
 from pipeline.worker.historycache import HistoryCache
-from pipeline.worker.outbox import Outbox
+from pipeline.worker.outbox import Outbox, deliver_now
 from pipeline.worker.tables import Tables, get_json, put_json
 from pipeline.worker.topics import Topics
 from processors.alerts import CareAlert
-from processors.care import has_follow_up_due, metric_fact, process_interaction, send_due_follow_ups
+from processors.care import (
+    metric_fact,
+    next_follow_up_due,
+    process_interaction,
+    send_due_follow_ups,
+)
 from processors.channel_windows import PartialWindows
-from processors.history import CustomerHistory
+from processors.due import DueIndex
+from processors.history import CustomerHistory, ms
 from processors.interaction import Interaction, Source
 from processors.profile import CustomerProfile
 from processors.rules import Rules
@@ -80,6 +87,11 @@ class Scorer:
         self.metrics = metrics
         self.windows = windows
         self.cache = HistoryCache(cache_size)
+        # Customers of this worker's partitions by when their next follow-up is due; built
+        # from the table after each rebalance (see register_follow_ups), kept up to date
+        # by every history written.
+        self.follow_ups = DueIndex[bytes]()
+        self.follow_ups_stale = True
 
     def load(self, customer_id: str) -> tuple[CustomerHistory | None, CustomerProfile | None]:
         """The customer's history, from the cache or decoded from the table, and profile.
@@ -105,6 +117,7 @@ class Scorer:
         dirty = self.cache.take_dirty()
         for key, history in dirty.items():
             put_json(self.histories, key, history.to_dict())
+            self.follow_ups.set(key, next_follow_up_due(history.follow_ups_due))
         if dirty:
             self.metrics.histories_written(len(dirty))
         return len(dirty)
@@ -113,6 +126,7 @@ class Scorer:
         """Writes ``history`` to the table at once, in the context of the current record."""
         key = customer_id.encode()
         put_json(self.histories, key, history.to_dict())
+        self.follow_ups.set(key, next_follow_up_due(history.follow_ups_due))
         self.cache.put(key, history)
         self.metrics.histories_written(1)
 
@@ -123,8 +137,10 @@ class Scorer:
             log.info("%d histories not written: their records are read again", dropped)
 
     def forget_cached(self) -> None:
-        """Empties the cache after a rebalance (see pipeline/worker/historycache.py)."""
+        """Empties the cache after a rebalance (see pipeline/worker/historycache.py); the
+        follow-up index is built again for the partitions now held."""
         self.cache.clear()
+        self.follow_ups_stale = True
 
     async def score(self, interaction: Interaction, held: list[Send] | None = None) -> None:
         """Updates the history of the interaction's customer and sends what it decides:
@@ -167,7 +183,7 @@ class Scorer:
         was sent before them: the changelog records of the histories behind them."""
         if not held:
             return
-        await self.app.producer.flush()
+        await deliver_now(self.app)
         for topic, key, value, headers in held:
             await self.outbox.send(topic, key, value, headers=headers)
 
@@ -213,6 +229,31 @@ class Scorer:
             )
 
 
+# Stored histories decoded between two yields to the event loop while the follow-up index
+# is built: a scan of every customer must not hold up the records for long.
+INDEX_SCAN_CHUNK = 200
+
+
+def _recovered(app: faust.App) -> bool:
+    """Whether the worker holds its partitions with their tables recovered."""
+    recovery = app.tables.recovery
+    return recovery.completed.is_set() and not (app.rebalancing or recovery.in_recovery)
+
+
+async def _index_follow_ups(histories: faust.Table, scorer: Scorer) -> None:
+    """Builds the follow-up index from this worker's partitions of the history table."""
+    scorer.follow_ups_stale = False  # a rebalance during the scan sets it again
+    stored_rows = list(histories.items())
+    scorer.follow_ups.clear()
+    for n, (key, stored) in enumerate(stored_rows, 1):
+        if stored:
+            due = next_follow_up_due(orjson.loads(stored).get("follow_ups_due"))
+            scorer.follow_ups.set(key, due)
+        if n % INDEX_SCAN_CHUNK == 0:
+            await asyncio.sleep(0)
+    log.info("follow-up index built: %d of %d customers", len(scorer.follow_ups), len(stored_rows))
+
+
 def register_follow_ups(
     app: faust.App, topics: Topics, scorer: Scorer, follow_up_every_s: float
 ) -> None:
@@ -221,10 +262,12 @@ def register_follow_ups(
 
     @app.timer(follow_up_every_s, name="find-due-follow-ups")
     async def find_due_follow_ups() -> None:
-        now = datetime.now(UTC)
-        for key, stored in list(histories.items()):
-            if stored and has_follow_up_due(orjson.loads(stored), now):
-                await topics.follow_ups.send(key=key, value=b"due")
+        if scorer.follow_ups_stale:
+            if not _recovered(app):
+                return
+            await _index_follow_ups(histories, scorer)
+        for key in scorer.follow_ups.pop_due(ms(datetime.now(UTC))):
+            await topics.follow_ups.send(key=key, value=b"due")
 
     @app.agent(topics.follow_ups, name="send-follow-ups")
     async def send_follow_ups(stream: faust.StreamT) -> None:
@@ -239,3 +282,5 @@ def register_follow_ups(
             if alerts:
                 scorer.write_now(customer_id, history)
                 await scorer.send(alerts)
+            else:  # nothing was due after all: look again when the next one is
+                scorer.follow_ups.set(event.key, next_follow_up_due(history.follow_ups_due))
