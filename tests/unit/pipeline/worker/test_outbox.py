@@ -49,3 +49,30 @@ def test_a_cancelled_send_stops_it_too() -> None:
 def test_a_delivered_send_changes_nothing() -> None:
     done = run("ok")
     assert done.returncode == 0 and "still running" in done.stdout
+
+
+def test_deliver_now_reaches_what_it_relies_on_in_faust_and_aiokafka() -> None:
+    """``deliver_now`` flushes Faust's buffer of ``send_soon`` records, then closes and
+    waits for aiokafka's batches: these fail if either library renames what it uses."""
+    import asyncio
+    import inspect
+
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.producer.message_accumulator import MessageAccumulator
+    from faust.transport.drivers.aiokafka import Producer
+    from faust.transport.producer import ProducerBuffer
+
+    assert inspect.iscoroutinefunction(ProducerBuffer.flush)
+    assert "_producer" in Producer.__annotations__
+    source = inspect.getsource(MessageAccumulator.flush_for_commit)
+    assert "_builder.close()" in source and "_waiter_future" in source
+
+    async def accumulator() -> object:
+        client = AIOKafkaProducer(bootstrap_servers="127.0.0.1:1")
+        try:
+            return client._message_accumulator
+        finally:
+            await client.stop()  # never started: closes it without a connection
+
+    found = asyncio.run(accumulator())
+    assert isinstance(found, MessageAccumulator)
