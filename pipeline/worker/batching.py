@@ -33,7 +33,7 @@ import faust
 from faust import streams as faust_streams
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import Message
+from faust.types import TP, Message
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ class BatchingConsumer(faust_aiokafka.Consumer):
                 batches: dict[BatchHandler, list[Message]] = {}
                 pending = 0
                 await self.sleep(0)
+                if self._to_reseek:
+                    await self._reseek_dropped()
                 if not self.should_stop:
                     async for tp, message in self.getmany(timeout=1.0):
                         offset = message.offset
@@ -118,11 +120,32 @@ class BatchingConsumer(faust_aiokafka.Consumer):
         finally:
             self.diag.unset_flag(CONSUMER_FETCHING)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Partitions whose fetched records were dropped unhandled (see _reseek_dropped).
+        self._to_reseek: set[TP] = set()
+
+    async def _reseek_dropped(self) -> None:
+        """Seeks the partitions whose fetched records were dropped back to their committed
+        offsets once the rebalance is over. The rebalance's own seek does not move a
+        partition that has no committed offset yet, and its dropped records would then
+        wait for the stall watch (pipeline/worker/stall.py), 30 s, to be fetched again."""
+        if self.app.rebalancing or not self.app.flow_control.is_active():
+            return
+        assigned = self.assignment()
+        for tp in sorted(self._to_reseek):
+            if tp in assigned:
+                offset = self._committed_offset.get(tp) or 0
+                log.info("%s[%d]: reading again from %d", tp.topic, tp.partition, offset)
+                await self.seek(tp, offset)
+        self._to_reseek.clear()
+
     async def _dispatch(self, batches: dict[BatchHandler, list[Message]], generation: int) -> None:
         """One handler call per handler; the records are acknowledged after it returns."""
         if not self.app.flow_control.is_active() or generation != self.app.consumer_generation_id:
             dropped = sum(len(messages) for messages in batches.values())
             log.debug("%d records fetched before a rebalance are read again after it", dropped)
+            self._to_reseek.update(m.tp for messages in batches.values() for m in messages)
             return
         commit_every = self._commit_every  # broker_commit_every, as Faust's loop has it
         if commit_every is not None and self._n_acked >= commit_every:

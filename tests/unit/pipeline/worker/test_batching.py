@@ -117,7 +117,7 @@ def test_a_batch_is_pending_while_its_handler_runs_and_acked_after(
     assert list(consumer._acked[tp]) == [3, 4]
 
 
-def test_a_batch_fetched_under_another_generation_is_neither_handled_nor_acked(
+def test_a_batch_fetched_under_another_generation_is_dropped_to_be_read_again(
     worker: faust.App, consumer: batching.BatchingConsumer
 ) -> None:
     topic = "interactions.chat"
@@ -130,6 +130,9 @@ def test_a_batch_fetched_under_another_generation_is_neither_handled_nor_acked(
     asyncio.run(consumer._dispatch({handler: [_message(topic, 1, 8)]}, stale))
     assert handled == []
     assert not consumer._acked[TP(topic, 1)]
+    # Read again from its committed offset once the rebalance is over.
+    assert consumer._to_reseek == {TP(topic, 1)}
+    consumer._to_reseek.clear()
 
 
 def test_a_handler_that_raises_leaves_its_records_unacked(
