@@ -19,11 +19,21 @@ from pipeline.settings import Settings, load_settings
 
 
 @pytest.fixture(scope="session")
-def broker() -> localkafka.BrokerStatus:
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localkafka.BrokerStatus]:
+    """A broker of the test session's own, in a throwaway home on free ports, stopped when
+    the session ends: a run never meets another run's broker, or a developer's."""
+    config = localkafka.BrokerConfig(
+        home=tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port()
+    )
     try:
-        return localkafka.start(localkafka.BrokerConfig(), timeout=120)
+        status = localkafka.start(config, timeout=120)
     except localkafka.BrokerError as exc:
+        localkafka.stop(config)
         pytest.fail(f"the local Kafka broker did not start: {exc}")
+    try:
+        yield status
+    finally:
+        localkafka.stop(config)
 
 
 @pytest.fixture

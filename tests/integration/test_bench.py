@@ -11,14 +11,19 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.ops.localkafka import BrokerStatus
 from pipeline.ops.workerproc import free_port
 
 pytestmark = pytest.mark.integration
 
 
-def test_bench_reports_every_figure(broker: object, tmp_path: Path) -> None:
+def test_bench_reports_every_figure(broker: BrokerStatus, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAREPIPE_")}
-    env |= {"CAREPIPE_WEB_PORT": str(free_port()), "CAREPIPE_DATA_DIR": str(tmp_path)}
+    env |= {
+        "CAREPIPE_BROKER": f"kafka://{broker.bootstrap}",
+        "CAREPIPE_WEB_PORT": str(free_port()),
+        "CAREPIPE_DATA_DIR": str(tmp_path),
+    }
     report = tmp_path / "bench.json"
     done = subprocess.run(
         [sys.executable, "-m", "pipeline.cli", "bench", "--events", "2000",
