@@ -65,8 +65,11 @@ def run_demo(
     }
     env = {k: v for k, v in defaults.items() if k not in os.environ}
     settings = load_settings({**os.environ, **env})
+    broker = localkafka.BrokerConfig()
+    # A broker that was running before the demo is left running after it.
+    started_broker = not localkafka.status(broker).running
     with console.status("Starting the local Kafka broker (the first start resolves its jars)..."):
-        status = localkafka.start(localkafka.BrokerConfig())
+        status = localkafka.start(broker)
     console.print(f"[green]broker[/] {status.detail}")
     admin.ensure_topics(settings)
     console.print(f"topics: {settings.topic('interactions.*')} -> {settings.topic('care.alerts')}")
@@ -116,6 +119,8 @@ def run_demo(
         sender.join(timeout=10)
         reader.close()
         worker.stop()
+        if started_broker:
+            console.print(f"[green]broker[/] {localkafka.stop(broker).detail}")
     console.print(f"[bold]summary[/] {summary.render()}")
     return summary
 
