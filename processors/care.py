@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from processors.alerts import CareAlert, decide, due_follow_ups, follow_up
 from processors.channel_windows import MetricFact
@@ -148,14 +147,6 @@ def next_follow_up_due(follow_ups_due: Mapping[str, int] | None) -> int | None:
     ``follow_ups_due``, as a :class:`CustomerHistory` or its stored form holds it; None
     when it has none."""
     return min(follow_ups_due.values()) if follow_ups_due else None
-
-
-def has_follow_up_due(stored: Mapping[str, Any], now: datetime) -> bool:
-    """Whether a stored history (:meth:`CustomerHistory.to_dict`) has a follow-up due at
-    ``now``; reads that one field, so a timer can check every customer without decoding
-    each whole history."""
-    now_ms = ms(now)
-    return any(due <= now_ms for due in (stored.get("follow_ups_due") or {}).values())
 
 
 def metric_fact(
