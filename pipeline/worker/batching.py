@@ -70,6 +70,11 @@ class BatchingConsumer(faust_aiokafka.Consumer):
     """Faust's aiokafka consumer, with the records of registered topics handed on in
     batches (see the module's documentation)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Partitions whose fetched records were dropped unhandled (see _reseek_dropped).
+        self._to_reseek: set[TP] = set()
+
     async def _drain_messages(self, fetcher: Any) -> None:  # the consumer's fetch loop
         handlers = batch_handlers(self.app)
         if not handlers:
@@ -119,11 +124,6 @@ class BatchingConsumer(faust_aiokafka.Consumer):
             raise
         finally:
             self.diag.unset_flag(CONSUMER_FETCHING)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Partitions whose fetched records were dropped unhandled (see _reseek_dropped).
-        self._to_reseek: set[TP] = set()
 
     async def _reseek_dropped(self) -> None:
         """Seeks the partitions whose fetched records were dropped back to their committed
