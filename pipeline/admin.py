@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from pipeline.kafkaclients import DEFAULT_CHECK_TIMEOUT_S, check_access, kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import TABLES, TOPICS, changelog
 from processors.errors import StartupError
@@ -23,10 +24,14 @@ class TopicReport:
 
 
 def ensure_topics(settings: Settings, timeout_s: float = 30.0) -> list[TopicReport]:
-    """Creates every missing topic of ``TOPICS`` and the tables' changelogs (idempotent)."""
+    """Creates every missing topic of ``TOPICS`` and the tables' changelogs (idempotent).
+
+    First checks that the brokers take the settings' credentials: a wrong password or an
+    untrusted certificate raises :class:`~pipeline.kafkaclients.BrokerAccessError`."""
+    check_access(settings, timeout_s=min(timeout_s, DEFAULT_CHECK_TIMEOUT_S))
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=settings.bootstrap_servers,
+            **kafka_python_config(settings),
             client_id=f"{settings.app_id}-admin",
             request_timeout_ms=int(timeout_s * 1000),
         )
@@ -69,7 +74,7 @@ def _wait_visible(settings: Settings, names: list[str], timeout_s: float) -> Non
 
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     try:
         deadline = time.monotonic() + timeout_s
         missing = list(names)
@@ -88,8 +93,8 @@ def group_lag(settings: Settings, topic_names: list[str]) -> int:
     """Records of ``topic_names`` not yet committed by the app's consumer group."""
     from kafka import KafkaConsumer, TopicPartition
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    admin = KafkaAdminClient(**kafka_python_config(settings))
+    consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     try:
         committed = admin.list_group_offsets(settings.app_id).get(settings.app_id, {})
         partitions = [

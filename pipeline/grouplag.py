@@ -13,12 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import CARE_INPUTS
 
@@ -110,12 +112,12 @@ class BrokerOffsets:
 
     def __init__(
         self,
-        bootstrap_servers: list[str],
+        client_config: Mapping[str, Any],
         watched: Sequence[WatchedGroup],
         client_id: str = "carepipe-lag",
         timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
-        self.bootstrap_servers = bootstrap_servers
+        self.client_config = dict(client_config)
         self.watched = tuple(watched)
         self.client_id = client_id
         self.timeout_ms = int(timeout_s * 1000)
@@ -156,7 +158,7 @@ class BrokerOffsets:
 
     def _clients(self) -> tuple[KafkaAdminClient, KafkaConsumer]:
         common = {
-            "bootstrap_servers": self.bootstrap_servers,
+            **self.client_config,
             "client_id": self.client_id,
             "request_timeout_ms": self.timeout_ms,
             "bootstrap_timeout_ms": self.timeout_ms,
@@ -294,5 +296,5 @@ def group_lag_collector(
     settings: Settings, client_id: str
 ) -> tuple[GroupLagCollector, BrokerOffsets]:
     """The collector for the settings' groups and the reader it asks (close it at the end)."""
-    reader = BrokerOffsets(settings.bootstrap_servers, watched_groups(settings), client_id)
+    reader = BrokerOffsets(kafka_python_config(settings), watched_groups(settings), client_id)
     return GroupLagCollector(reader.read, settings.lag_cache_seconds), reader

@@ -42,6 +42,29 @@ class Settings(BaseSettings):
         "care-pipeline", description="Faust app id: consumer group and state prefix."
     )
     topic_prefix: str = Field("", description="Prefix of every topic name, e.g. 'prod.'.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="How clients reach the brokers: SASL_SSL in production, SSL for mutual "
+        "TLS, PLAINTEXT for a local broker.",
+    )
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism (SASL_SSL, SASL_PLAINTEXT)."
+    )
+    sasl_username: str | None = Field(None, description="SASL user name.")
+    sasl_password: SecretStr | None = Field(None, description="SASL password (a secret).")
+    ssl_ca_file: Path | None = Field(
+        None,
+        description="PEM file of the CA(s) that signed the brokers' certificates; "
+        "default: the system's trust store.",
+    )
+    ssl_cert_file: Path | None = Field(
+        None, description="PEM client certificate, for brokers that require mutual TLS."
+    )
+    ssl_key_file: Path | None = Field(None, description="PEM private key of ssl_cert_file.")
+    ssl_key_password: SecretStr | None = Field(
+        None, description="Password of ssl_key_file, if it is encrypted (a secret)."
+    )
+
     topic_partitions: int = Field(3, ge=1, le=1000, description="Partitions of created topics.")
     topic_replication: int = Field(1, ge=1, le=10, description="Replication of created topics.")
     create_topics: bool = Field(True, description="Create missing topics when the worker starts.")
@@ -127,6 +150,37 @@ class Settings(BaseSettings):
                 f"be at most a third of {ENV_PREFIX}SESSION_TIMEOUT_SECONDS="
                 f"{self.session_timeout_seconds:g}, or one late heartbeat ends the session"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _security_complete(self) -> Settings:
+        tls = self.security_protocol in ("SSL", "SASL_SSL")
+        sasl = self.security_protocol.startswith("SASL_")
+        p = ENV_PREFIX
+        if sasl and not (self.sasl_username and self.sasl_password):
+            raise ValueError(
+                f"{p}SECURITY_PROTOCOL={self.security_protocol} needs {p}SASL_USERNAME and "
+                f"{p}SASL_PASSWORD"
+            )
+        if not sasl and (self.sasl_username or self.sasl_password):
+            raise ValueError(
+                f"{p}SASL_USERNAME/{p}SASL_PASSWORD are set but {p}SECURITY_PROTOCOL="
+                f"{self.security_protocol} does not use SASL"
+            )
+        files = {"ssl_ca_file": self.ssl_ca_file, "ssl_cert_file": self.ssl_cert_file,
+                 "ssl_key_file": self.ssl_key_file}  # fmt: skip
+        for name, path in files.items():
+            if path is None:
+                continue
+            if not tls:
+                raise ValueError(
+                    f"{p}{name.upper()} is set but {p}SECURITY_PROTOCOL="
+                    f"{self.security_protocol} does not use TLS"
+                )
+            if not path.is_file():
+                raise ValueError(f"{p}{name.upper()}={str(path)!r}: no such file")
+        if (self.ssl_cert_file is None) != (self.ssl_key_file is None):
+            raise ValueError(f"{p}SSL_CERT_FILE and {p}SSL_KEY_FILE go together: set both")
         return self
 
     @field_validator("topic_prefix")

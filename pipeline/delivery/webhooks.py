@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY, start_http_server
 from pipeline import admin
 from pipeline.delivery.webhooksfile import load_endpoints
 from pipeline.grouplag import group_lag_collector
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
 from processors.errors import StartupError
@@ -76,7 +77,7 @@ def run_webhooks(settings: Settings) -> int:
             f"{settings.web_host}:{settings.webhooks_metrics_port}: {exc.strerror}"
         ) from exc
     producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **kafka_python_config(settings),
         client_id=f"{consumer_group(settings)}-dlq",
         acks="all",
     )
@@ -129,7 +130,7 @@ def _consumer(settings: Settings, endpoints: list[Endpoint]) -> KafkaConsumer:
     worst_s += DEAD_LETTER_TIMEOUT_S * len(endpoints)
     return KafkaConsumer(
         settings.topic(ALERTS.name),
-        bootstrap_servers=settings.bootstrap_servers,
+        **kafka_python_config(settings),
         group_id=consumer_group(settings),
         client_id=consumer_group(settings),
         enable_auto_commit=False,

@@ -14,6 +14,7 @@ from types import FrameType
 from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
 
 from pipeline.grouplag import group_lag_collector, watched_groups
+from pipeline.kafkaclients import check_access
 from pipeline.settings import Settings
 from processors.errors import StartupError
 
@@ -34,6 +35,8 @@ def run_lag_exporter(settings: Settings, registry: CollectorRegistry = REGISTRY)
         level=settings.log_level.upper(), format="[%(asctime)s] %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("kafka").setLevel(logging.ERROR)
+    # A broker that does not answer yet is reported, not fatal; credentials it refuses are.
+    check_access(settings, unreachable_ok=True)
     collector, reader = group_lag_collector(settings, client_id=f"{settings.app_id}-lag-exporter")
     registry.register(collector)
     try:

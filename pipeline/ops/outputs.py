@@ -10,6 +10,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 import schemas
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 
 
@@ -29,7 +30,7 @@ class OutputReader:
 
     def __init__(self, settings: Settings, topics: list[str], from_beginning: bool = False) -> None:
         self.consumer = KafkaConsumer(
-            bootstrap_servers=settings.bootstrap_servers,
+            **kafka_python_config(settings),
             enable_auto_commit=False,
             group_id=None,
         )

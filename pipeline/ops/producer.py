@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from kafka import KafkaProducer
 
 import schemas
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 from pipeline.simulation.sample import RawEvent, sample_events
 from pipeline.topics import PROFILES, RAW_CHANNELS, TopicSpec
@@ -17,7 +18,7 @@ SPECS: dict[str, TopicSpec] = {**RAW_CHANNELS, "PROFILE": PROFILES}
 
 def producer(settings: Settings) -> KafkaProducer:
     return KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **kafka_python_config(settings),
         client_id=f"{settings.app_id}-producer",
         acks="all",
         linger_ms=5,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import TABLES, changelog, is_json_key
 
@@ -31,10 +32,10 @@ class Migrated:
 
 def migrate_table_keys(settings: Settings, timeout_s: float = 120.0) -> list[Migrated]:
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
+        **kafka_python_config(settings), group_id=None, enable_auto_commit=False
     )
     producer = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", enable_idempotence=True
+        **kafka_python_config(settings), acks="all", enable_idempotence=True
     )
     try:
         results = []

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import faust
 
+from pipeline import kafkaclients
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from pipeline.worker import (
@@ -48,6 +49,7 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=settings.broker,
+        broker_credentials=kafkaclients.faust_credentials(settings),
         # The batched hot path's transport (pipeline/worker/batching.py); the producer
         # keeps Faust's own.
         broker_consumer=(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import faust
 
-from pipeline import admin
+from pipeline import admin, kafkaclients
 from pipeline.rulesfile import load_rules
 from pipeline.settings import Settings
 from pipeline.worker.app import build_app
@@ -19,7 +19,9 @@ def run_worker(settings: Settings) -> None:
     except RulesError as exc:
         raise RulesError(f"CAREPIPE_RULES_FILE: {exc}") from exc
     if settings.create_topics:
-        admin.ensure_topics(settings)
+        admin.ensure_topics(settings)  # checks the brokers take this worker's credentials
+    else:
+        kafkaclients.check_access(settings)
     app = build_app(settings, rules)
     worker = faust.Worker(app, loglevel=settings.log_level)
     # Faust's start-up spinner lowers the root logger to DEBUG at levels warning and above,

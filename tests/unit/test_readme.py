@@ -27,3 +27,12 @@ def _row(header: str) -> set[str]:
 def test_dead_letter_header_values_are_listed(header: str, names: set[str]) -> None:
     listed = _row(header) - {"processors.errors.DeadLetterReason"}
     assert listed == names
+
+
+def test_every_setting_has_a_row_in_the_settings_table() -> None:
+    from pipeline.settings import ENV_PREFIX, Settings
+
+    table = README.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(rf"`({ENV_PREFIX}[A-Z0-9_]+)`", table))
+    expected = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
+    assert expected - documented == set()

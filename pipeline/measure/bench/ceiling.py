@@ -10,6 +10,7 @@ from collections.abc import Callable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 import schemas
+from pipeline.kafkaclients import aiokafka_config, kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import RAW_CHANNELS, TopicSpec
 
@@ -22,7 +23,7 @@ def ensure_ceiling_sink(settings: Settings) -> None:
     from kafka.errors import TopicAlreadyExistsError
 
     name = settings.topic(CEILING_SINK.name)
-    client = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    client = KafkaAdminClient(**kafka_python_config(settings))
     try:
         client.create_topics(
             [NewTopic(name, settings.topic_partitions, settings.topic_replication)]
@@ -41,14 +42,14 @@ async def measure_ceiling(
               for spec in RAW_CHANNELS.values()}  # fmt: skip
     consumer = AIOKafkaConsumer(
         *topics,
-        bootstrap_servers=settings.bootstrap_servers,
+        **aiokafka_config(settings),
         group_id=f"{settings.app_id}-ceiling",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, linger_ms=5, max_batch_size=256 * 1024
+        **aiokafka_config(settings), linger_ms=5, max_batch_size=256 * 1024
     )
     await consumer.start()
     await producer.start()

@@ -12,6 +12,7 @@ from pathlib import Path
 import faust
 
 import schemas
+from pipeline.kafkaclients import faust_credentials, kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import RAW_CHANNELS, TopicSpec, changelog
 
@@ -24,7 +25,7 @@ def ensure_floor_sink(settings: Settings) -> None:
     from kafka.admin import KafkaAdminClient, NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    client = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    client = KafkaAdminClient(**kafka_python_config(settings))
     try:
         for name in floor_outputs(settings):
             with contextlib.suppress(TopicAlreadyExistsError):
@@ -50,6 +51,7 @@ def build_floor_app(settings: Settings) -> faust.App:
     app = faust.App(
         floor_app_id(settings),
         broker=settings.broker,
+        broker_credentials=faust_credentials(settings),
         store="rocksdb://" if settings.store == "rocksdb" else "memory://",
         # Per app id, like the worker: a store remembers the changelog offsets of its app.
         datadir=str(Path(settings.data_dir) / floor_app_id(settings)),

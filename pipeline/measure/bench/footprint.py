@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kafka import KafkaConsumer, TopicPartition
 
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.ops.workerproc import WorkerProcess
 from pipeline.settings import Settings
 
@@ -26,7 +27,7 @@ def rss_mb(worker: WorkerProcess, field_name: str) -> float:
 def state_bytes_per_customer(settings: Settings, customers: int) -> float:
     """Average size of a customer's history: the latest changelog value of each key."""
     topic = f"{settings.app_id}-customer-histories-changelog"
-    reader = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    reader = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     partitions = [TopicPartition(topic, p) for p in reader.partitions_for_topic(topic) or ()]
     if not partitions:
         reader.close()

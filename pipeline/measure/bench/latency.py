@@ -12,6 +12,7 @@ from typing import Any
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 import schemas
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.ops.producer import SPECS
 from pipeline.settings import Settings
 from pipeline.simulation.sample import RawEvent
@@ -23,7 +24,7 @@ def measure_latency(settings: Settings, live: list[RawEvent], rate: float) -> li
     stream = [e for e in live if e.channel in RAW_CHANNELS]
     sent: dict[tuple[str, int, int], float] = {}
     lock = threading.Lock()
-    client = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks=1, linger_ms=0)
+    client = KafkaProducer(**kafka_python_config(settings), acks=1, linger_ms=0)
 
     def remember(started_ms: float) -> Callable[[Any], None]:
         def done(meta: Any) -> None:
@@ -32,7 +33,7 @@ def measure_latency(settings: Settings, live: list[RawEvent], rate: float) -> li
 
         return done
 
-    reader = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    reader = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     outputs = [TopicPartition(settings.topic(NORMALIZED.name), p)
                for p in range(settings.topic_partitions)]  # fmt: skip
     reader.assign(outputs)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from kafka import KafkaProducer
 
 import schemas
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.ops.producer import SPECS
 from pipeline.settings import Settings
 from pipeline.simulation.population import PopulationConfig
@@ -31,7 +32,7 @@ def simulated(events: int, customers: int, seed: int) -> list[RawEvent]:
 def preload(settings: Settings, stream: list[RawEvent], advance: Callable[[int], None]) -> None:
     """Produce every event of ``stream`` to its raw topic; ``advance`` every 5,000 sent."""
     client = KafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+        **kafka_python_config(settings),
         acks=1,
         linger_ms=20,
         batch_size=256 * 1024,

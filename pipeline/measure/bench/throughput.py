@@ -10,6 +10,7 @@ from collections.abc import Callable
 from kafka import KafkaConsumer, TopicPartition
 
 from pipeline import admin
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import (
     CARE_INPUTS,
@@ -70,7 +71,7 @@ def measure_group(
 
 def _timestamp_range(settings: Settings, topics: list[str]) -> tuple[int, int]:
     """Earliest and latest record timestamps across ``topics`` (every partition)."""
-    reader = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    reader = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     partitions = [TopicPartition(t, p) for t in topics for p in range(settings.topic_partitions)]
     reader.assign(partitions)
     reader.seek_to_beginning(*partitions)

@@ -15,6 +15,7 @@ from pathlib import Path
 from kafka import KafkaProducer
 
 from pipeline import admin
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.measure.chaos.outputs import end_offsets, read_outputs
 from pipeline.measure.chaos.verdict import Outputs, RawPosition
 from pipeline.ops import localkafka
@@ -185,7 +186,7 @@ class Feeder:
     def _run(self) -> None:
         # Idempotent and unhurried: a broker bounce must neither lose nor double an input.
         producer = KafkaProducer(
-            bootstrap_servers=self.settings.bootstrap_servers,
+            **kafka_python_config(self.settings),
             client_id=f"{self.settings.app_id}-feeder",
             acks="all",
             enable_idempotence=True,

@@ -10,6 +10,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.consumer.fetcher import ConsumerRecord
 
 import schemas
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.measure.chaos.verdict import Outputs
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, DLQ, NORMALIZED, SEQ_HEADER
@@ -50,7 +51,7 @@ def read_outputs(settings: Settings, timeout_s: float = 60.0) -> Outputs:
             )
 
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False
+        **kafka_python_config(settings), group_id=None, enable_auto_commit=False
     )
     try:
         for spec, handle in ((ALERTS, alert), (NORMALIZED, normalized), (DLQ, dead_letter)):
@@ -62,7 +63,7 @@ def read_outputs(settings: Settings, timeout_s: float = 60.0) -> Outputs:
 
 def end_offsets(settings: Settings, topic: str) -> int:
     """The sum of ``topic``'s end offsets: grows while the pipeline writes to it."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         return sum(consumer.end_offsets(partitions).values())
