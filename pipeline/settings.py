@@ -172,13 +172,11 @@ class Settings(BaseSettings):
         for name, path in files.items():
             if path is None:
                 continue
-            if not tls:
+            if not tls:  # the files are read when the clients are built (kafkaclients)
                 raise ValueError(
                     f"{p}{name.upper()} is set but {p}SECURITY_PROTOCOL="
                     f"{self.security_protocol} does not use TLS"
                 )
-            if not path.is_file():
-                raise ValueError(f"{p}{name.upper()}={str(path)!r}: no such file")
         if (self.ssl_cert_file is None) != (self.ssl_key_file is None):
             raise ValueError(f"{p}SSL_CERT_FILE and {p}SSL_KEY_FILE go together: set both")
         return self
