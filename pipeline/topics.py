@@ -49,6 +49,13 @@ FOLLOW_UPS = TopicSpec("care.followups", None, {"retention.ms": str(DAY_MS)})
 METRIC_FACTS = TopicSpec("care.metrics.facts", None, {"retention.ms": str(DAY_MS)})
 ALERTS_DLQ = TopicSpec("care.alerts.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 METRICS = TopicSpec("care.metrics", "ChannelMetrics")
+# Erasure requests of `carepipe forget`, keyed by customer id so that each lands in the
+# partition of the customer's state, then the handle sweeps they lead to (see
+# processors/erasure.py). Deleted after a week, not compacted, so that the customer ids
+# they carry go too: a day's segments, so that none outstays the week by more than a day.
+ERASURES = TopicSpec(
+    "customers.erasures", None, {"retention.ms": str(7 * DAY_MS), "segment.ms": str(DAY_MS)}
+)
 
 TOPICS = (
     VOICE,
@@ -66,6 +73,7 @@ TOPICS = (
     ALERTS_DLQ,
     METRIC_FACTS,
     METRICS,
+    ERASURES,
 )
 # The worker's tables. Faust names each one's changelog "<app id>-<table>-changelog";
 # admin.ensure_topics creates them with the other topics, so that a worker never meets a

@@ -54,6 +54,15 @@ class DueIndex(Generic[K]):
                 due.append(key)
         return due
 
+    def discard(self, key: K) -> bool:
+        """Takes ``key`` out of the index, its heap entries too (an erasure must leave no
+        copy of the key behind); answers whether it was due at some time. O(n)."""
+        was_due = self._due.pop(key, None) is not None
+        if any(entry[2] == key for entry in self._heap):
+            self._heap = [entry for entry in self._heap if entry[2] != key]
+            heapq.heapify(self._heap)
+        return was_due
+
     def clear(self) -> None:
         self._due.clear()
         self._heap.clear()

@@ -48,6 +48,10 @@ class SentimentScorer:
     def _vader_compound(self, text: str) -> float:
         return round(float(self._vader.polarity_scores(text)["compound"]), 4)
 
+    def forget_texts(self) -> None:
+        """Drops the texts scored lately: after an erasure, none of them may stay."""
+        self._compound.cache_clear()
+
     def score(self, text: str, upstream: float | None) -> Sentiment:
         if upstream is not None:
             return Sentiment(float(upstream), UPSTREAM)

@@ -134,6 +134,16 @@ class PipelineMetrics:
             "Contacts abandoned in queue, by channel.",
             ("channel",),
         )
+        self.erasures = counter(
+            "carepipe_erasures_total",
+            "Erasure requests (`carepipe forget`) carried out to their last step.",
+            (),
+        )
+        self.erased_entries = counter(
+            "carepipe_erased_entries_total",
+            "Table entries removed by erasures, by table.",
+            ("table",),
+        )
 
     def normalized(self, interaction: Interaction, seconds: float) -> None:
         channel = interaction.channel
@@ -147,6 +157,14 @@ class PipelineMetrics:
 
     def histories_written(self, count: int) -> None:
         self.history_writes.inc(count)
+
+    def erased(self, removed: dict[str, int]) -> None:
+        """Entries one erasure step removed, by table."""
+        for table, count in removed.items():
+            self.erased_entries.labels(table).inc(count)
+
+    def erasure_done(self) -> None:
+        self.erasures.inc()
 
     def duplicate(self, interaction: Interaction, replay: bool) -> None:
         self.duplicates.labels(interaction.channel, "replay" if replay else "upstream").inc()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.cli import alerts, broker, contracts, measure, run, simulation
+from pipeline.cli import alerts, broker, contracts, erasure, measure, run, simulation
 from pipeline.cli.group import CarePipelineGroup
 
 
@@ -35,5 +35,6 @@ for command in (
     measure.bench_floor,
     measure.chaos,
     alerts.alerts,
+    erasure.forget,
 ):
     main.add_command(command)

@@ -16,6 +16,7 @@ from pipeline.worker import (
     care,
     channel_metrics,
     codecs,
+    erasure,
     scoring,
     stall,
     tables,
@@ -110,6 +111,16 @@ def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
     agents.register(
         app, declared_topics, declared_tables, normalize, batched=settings.hot_path == "batched"
     )
+    eraser = erasure.Eraser(
+        app,
+        declared_topics,
+        declared_tables,
+        scorer,
+        normalizer.scorer,
+        metrics,
+        settings.topic_partitions,
+    )
+    erasure.register(app, declared_topics, eraser, batched=settings.hot_path == "batched")
     scoring.register_follow_ups(app, declared_topics, scorer, settings.follow_up_check_seconds)
     channel_metrics.register(
         app,

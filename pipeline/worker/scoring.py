@@ -136,6 +136,12 @@ class Scorer:
         if dropped := self.cache.rollback():
             log.info("%d histories not written: their records are read again", dropped)
 
+    def forget_customer(self, key: bytes) -> None:
+        """Drops an erased customer from memory: its cached history, a dirty one too (so
+        that no flush writes it back), and its place in the follow-up index."""
+        self.cache.discard(key)
+        self.follow_ups.discard(key)
+
     def forget_cached(self) -> None:
         """Empties the cache after a rebalance (see pipeline/worker/historycache.py); the
         follow-up index is built again for the partitions now held."""

@@ -14,6 +14,7 @@ from pipeline.topics import (
     ALERTS,
     CARE_INPUTS,
     DLQ,
+    ERASURES,
     FOLLOW_UPS,
     HANDLES,
     METRIC_FACTS,
@@ -45,6 +46,7 @@ class Topics:
     follow_ups: faust.TopicT
     metric_facts: faust.TopicT
     metrics: faust.TopicT
+    erasures: faust.TopicT
 
 
 def declare(app: faust.App, settings: Settings) -> Topics:
@@ -77,4 +79,5 @@ def declare(app: faust.App, settings: Settings) -> Topics:
         follow_ups=topic(FOLLOW_UPS, "raw"),
         metric_facts=topic(METRIC_FACTS, "json"),
         metrics=topic(METRICS, f"avro-{METRICS.schema}"),
+        erasures=topic(ERASURES, "raw"),
     )

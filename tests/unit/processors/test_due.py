@@ -60,3 +60,14 @@ def test_a_history_is_due_at_its_first_follow_up() -> None:
     assert next_follow_up_due({"case-1": 900, "case-2": 400}) == 400
     assert next_follow_up_due({}) is None
     assert next_follow_up_due(None) is None
+
+
+def test_a_discarded_key_leaves_no_entry_behind() -> None:
+    index = DueIndex[str]()
+    index.set("gone", 100)
+    index.set("gone", 200)  # an older entry stays in the heap until it surfaces
+    index.set("kept", 150)
+    assert index.discard("gone")
+    assert not index.discard("gone")
+    assert all(entry[2] != "gone" for entry in index._heap)
+    assert index.pop_due(1_000) == ["kept"]

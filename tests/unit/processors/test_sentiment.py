@@ -86,3 +86,11 @@ def test_text_within_the_cap_does_change_the_score() -> None:
     uncapped = SentimentScorer(max_scored_chars=CAP + len(short_tail))
     mixed = uncapped.score(HEAD + short_tail, None).value
     assert mixed is not None and mixed < 0
+
+
+def test_forgotten_texts_are_scored_afresh(scorer: SentimentScorer) -> None:
+    scorer.score("I will cancel my contract today.", None)
+    assert scorer._compound.cache_info().currsize >= 1
+    scorer.forget_texts()
+    assert scorer._compound.cache_info().currsize == 0
+    assert scorer.score("I will cancel my contract today.", None).source == VADER
