@@ -10,6 +10,7 @@ from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
 from pipeline import admin
+from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
 from pipeline.topics import ERASURES
 from processors.erasure import ErasureRequest, check_customer_id, check_reason
@@ -46,7 +47,7 @@ def request_erasure(
         _check_exists(settings, topic)
     try:
         producer = KafkaProducer(
-            bootstrap_servers=settings.bootstrap_servers,
+            **kafka_python_config(settings),
             client_id=f"{settings.app_id}-forget",
             acks="all",
         )
@@ -63,7 +64,7 @@ def request_erasure(
 
 
 def _check_exists(settings: Settings, topic: str) -> None:
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, group_id=None)
+    consumer = KafkaConsumer(**kafka_python_config(settings), group_id=None)
     try:
         if not consumer.partitions_for_topic(topic):
             raise admin.AdminError(
