@@ -148,3 +148,16 @@ def test_a_broker_that_does_not_answer_is_named_in_bounded_time() -> None:
         kafkaclients.check_access(settings, timeout_s=3)
     assert f"127.0.0.1:{port}" in str(refused.value)
     kafkaclients.check_access(settings, timeout_s=3, unreachable_ok=True)
+
+
+def test_every_client_in_the_code_is_built_from_the_security_settings() -> None:
+    """A client given only the bootstrap servers would speak PLAINTEXT to a secured
+    cluster: every one takes kafka_python_config or aiokafka_config instead."""
+    root = Path(kafkaclients.__file__).parent
+    bare = [
+        str(path.relative_to(root.parent))
+        for path in sorted(root.rglob("*.py"))
+        if path.name not in ("kafkaclients.py", "settings.py")
+        and "bootstrap_servers=" in path.read_text()
+    ]
+    assert bare == []
