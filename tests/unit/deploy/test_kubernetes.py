@@ -38,6 +38,13 @@ PROBES = {
     "webhooks": dict.fromkeys(("startupProbe", "livenessProbe", "readinessProbe"), "/metrics"),
     "lag-exporter": dict.fromkeys(("livenessProbe", "readinessProbe"), "/metrics"),
 }
+# Where a value taken from a Secret stands in the settings a test loads: it is set there, and
+# its real value is the cluster's business.
+FROM_SECRET = "value-from-a-secret"
+# The Secret the operator copies from the Kafka cluster (Strimzi: <cluster>-cluster-ca-cert).
+KAFKA_CA = ("care-pipeline-kafka-ca", "ca.crt")
+# CAREPIPE_SASL_MECHANISM as KEDA's Kafka scaler names it.
+KEDA_SASL = {"SCRAM-SHA-512": "scram_sha512", "SCRAM-SHA-256": "scram_sha256", "PLAIN": "plaintext"}
 
 Doc = dict[str, Any]
 
@@ -71,18 +78,28 @@ def container(component: str) -> Doc:
 
 
 def environment(component: str) -> dict[str, str | None]:
-    """The container's variables: its ConfigMaps' keys, then its own entries (None for a
-    value taken from a Secret or a field)."""
+    """The container's variables: its ConfigMaps' keys, then its own entries (FROM_SECRET
+    for a value taken from a Secret, None for one taken from a field)."""
     env: dict[str, str | None] = {}
     for source in container(component).get("envFrom", []):
         env.update(one("ConfigMap", source["configMapRef"]["name"])["data"])
     for variable in container(component).get("env", []):
-        env[variable["name"]] = variable.get("value")
+        from_secret = "secretKeyRef" in variable.get("valueFrom", {})
+        env[variable["name"]] = FROM_SECRET if from_secret else variable.get("value")
     return env
 
 
+def secret_refs(component: str) -> dict[str, Doc]:
+    """The container's variables taken from a Secret, each with its secretKeyRef."""
+    return {
+        v["name"]: v["valueFrom"]["secretKeyRef"]
+        for v in container(component).get("env", [])
+        if "secretKeyRef" in v.get("valueFrom", {})
+    }
+
+
 def settings(component: str) -> Settings:
-    """The settings the process starts with (secrets left out)."""
+    """The settings the process starts with, a placeholder standing for each secret."""
     env = environment(component)
     return load_settings(
         {k: v for k, v in env.items() if k.startswith(ENV_PREFIX) and v is not None}
@@ -99,6 +116,20 @@ def mounted_files(component: str) -> set[str]:
             keys = one("ConfigMap", source["name"])["data"]
             paths = [item["path"] for item in source.get("items", [])] or list(keys)
             files.update(f"{mount['mountPath']}/{path}" for path in paths)
+    return files
+
+
+def mounted_secret_files(component: str) -> dict[str, tuple[str, str]]:
+    """Paths of the Secret files mounted into the container, each with its Secret and key
+    (only read-only mounts of listed keys count)."""
+    volumes = {v["name"]: v for v in template(component)["spec"].get("volumes", [])}
+    files: dict[str, tuple[str, str]] = {}
+    for mount in container(component).get("volumeMounts", []):
+        source = volumes.get(mount["name"], {}).get("secret")
+        if source and mount.get("readOnly"):
+            for item in source.get("items", []):
+                path = f"{mount['mountPath']}/{item['path']}"
+                files[path] = (source["secretName"], item["key"])
     return files
 
 
@@ -212,6 +243,30 @@ def test_secrets_live_in_the_secret_and_cover_every_variable_webhooks_names() ->
         for name in names:
             ref = env.get(name, {}).get("secretKeyRef")
             assert ref == {"name": "care-pipeline-secrets", "key": name}, f"{component}: {name}"
+    assert "CAREPIPE_SASL_PASSWORD" in secret
+    assert all("CAREPIPE_SASL_PASSWORD" in secret_refs(component) for component in WORKLOADS)
+
+
+def test_every_process_reaches_kafka_over_sasl_ssl_with_the_secret_password_and_the_ca() -> None:
+    for component in WORKLOADS:
+        loaded = settings(component)
+        assert loaded.security_protocol == "SASL_SSL", component
+        assert loaded.sasl_mechanism == "SCRAM-SHA-512", component
+        assert loaded.sasl_username, component
+        assert loaded.sasl_password is not None
+        assert loaded.sasl_password.get_secret_value() == FROM_SECRET, component
+        ref = secret_refs(component)["CAREPIPE_SASL_PASSWORD"]
+        assert (ref["name"], ref["key"]) == ("care-pipeline-secrets", "CAREPIPE_SASL_PASSWORD")
+        ca_file = str(loaded.ssl_ca_file)
+        assert mounted_secret_files(component).get(ca_file) == KAFKA_CA, component
+        # A mount inside another one hides part of it, or is hidden.
+        folders = [m["mountPath"].rstrip("/") + "/" for m in container(component)["volumeMounts"]]
+        (ca_folder,) = [f for f in folders if ca_file.startswith(f)]
+        others = [f for f in folders if f != ca_folder]
+        assert not any(f.startswith(ca_folder) or ca_folder.startswith(f) for f in others)
+        assert loaded.ssl_cert_file is None and loaded.ssl_key_password is None, component
+    # The CA comes from the Kafka cluster: an apply of this folder never writes over it.
+    assert not [r for r in resources() if r["metadata"]["name"] == KAFKA_CA[0]]
 
 
 def test_workers_advertise_their_headless_names_and_the_selectors_match_the_pods() -> None:
@@ -235,7 +290,7 @@ def test_workers_advertise_their_headless_names_and_the_selectors_match_the_pods
 
 
 def test_the_keda_example_scales_the_workers_of_the_configured_group_and_topics() -> None:
-    (scaled,) = documents(KEDA)
+    (scaled,) = [doc for doc in documents(KEDA) if doc["kind"] == "ScaledObject"]
     target = scaled["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == WORKLOADS["worker"]
     worker = settings("worker")
@@ -249,6 +304,36 @@ def test_the_keda_example_scales_the_workers_of_the_configured_group_and_topics(
     assert metadata["allowIdleConsumers"] == "false"
     if "topic" in metadata:
         assert metadata["topic"] in {worker.topic(spec.name) for spec in TOPICS}
+
+
+def test_keda_reads_the_lag_as_the_workers_read_kafka() -> None:
+    (auth,) = [doc for doc in documents(KEDA) if doc["kind"] == "TriggerAuthentication"]
+    (scaled,) = [doc for doc in documents(KEDA) if doc["kind"] == "ScaledObject"]
+    assert auth["metadata"]["namespace"] == scaled["metadata"]["namespace"]
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["authenticationRef"] == {"name": auth["metadata"]["name"]}
+    worker = settings("worker")
+    metadata = trigger["metadata"]
+    tls = worker.security_protocol in ("SSL", "SASL_SSL")
+    assert metadata.get("tls", "disable") == ("enable" if tls else "disable")
+    sasl = (
+        KEDA_SASL[worker.sasl_mechanism] if worker.security_protocol.startswith("SASL_") else "none"
+    )
+    assert metadata.get("sasl", "none") == sasl
+    # Each parameter from where the workers take it: the user name from their environment,
+    # the password from the same Secret key, the CA from the Secret they mount.
+    sources: dict[str, tuple[str, str]] = {}
+    for ref in auth["spec"].get("secretTargetRef", []):
+        sources[ref["parameter"]] = (ref["name"], ref["key"])
+    for ref in auth["spec"].get("env", []):
+        assert ref["containerName"] == container("worker")["name"]
+        sources[ref["parameter"]] = ("env", ref["name"])
+    assert set(sources) == {"username", "password", "ca"}
+    assert sources["username"][0] == "env"
+    assert environment("worker")[sources["username"][1]] == worker.sasl_username
+    password = secret_refs("worker")["CAREPIPE_SASL_PASSWORD"]
+    assert sources["password"] == (password["name"], password["key"])
+    assert sources["ca"] == mounted_secret_files("worker")[str(worker.ssl_ca_file)] == KAFKA_CA
 
 
 def test_prometheus_finds_each_process_by_its_component_label_and_port_name() -> None:
