@@ -1,14 +1,17 @@
 # care-pipeline: `make demo` runs the demo, `make test` runs every test. Both set up what
-# is missing first (Debian packages, the Python environment, the Kafka broker's jars).
+# is missing first (Debian packages, the Python environment, the Kafka broker's jars, the
+# schema registry).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 JARS := deploy/local/.kafka/libs/.resolved
+REGISTRY := deploy/local/.registry/.resolved
 
-.PHONY: setup system demo test unit integration lint kafka-start kafka-stop kafka-status clean
+.PHONY: setup system demo test unit integration lint kafka-start kafka-stop kafka-status \
+	registry-start registry-stop registry-status clean
 
-setup: system $(VENV)/.installed $(JARS)
+setup: system $(VENV)/.installed $(JARS) $(REGISTRY)
 
 system:
 	@deploy/local/install-system-packages.sh
@@ -20,6 +23,11 @@ $(VENV)/.installed: pyproject.toml
 
 $(JARS): deploy/local/pom.xml
 	mvn -q -B -f deploy/local/pom.xml package
+	@touch $@
+
+# Apicurio Registry 3.3.3 from Maven Central, unpacked into deploy/local/.registry.
+$(REGISTRY): deploy/local/registry-pom.xml
+	mvn -q -B -f deploy/local/registry-pom.xml package
 	@touch $@
 
 demo: setup
@@ -50,5 +58,14 @@ kafka-stop:
 kafka-status:
 	$(BIN)/carepipe kafka status
 
-clean: kafka-stop
-	rm -rf deploy/local/.kafka/data deploy/local/.kafka/logs .carepipe
+registry-start: setup
+	$(BIN)/carepipe registry start
+
+registry-stop:
+	$(BIN)/carepipe registry stop
+
+registry-status:
+	$(BIN)/carepipe registry status
+
+clean: kafka-stop registry-stop
+	rm -rf deploy/local/.kafka/data deploy/local/.kafka/logs deploy/local/.registry-run .carepipe

@@ -18,6 +18,7 @@ from processors.errors import StartupError
 
 ENV_PREFIX = "CAREPIPE_"
 _WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+_REGISTRY_URL = re.compile(r"^https?://[^\s/]+(/\S*)?$")
 _BROKER = re.compile(r"^(kafka://)?[A-Za-z0-9.\-]+:\d{1,5}(;(kafka://)?[A-Za-z0-9.\-]+:\d{1,5})*$")
 
 
@@ -134,6 +135,22 @@ class Settings(BaseSettings):
     lag_cache_seconds: float = Field(
         5.0, ge=0, le=300, description="How long one broker-side lag reading is served again."
     )
+    schema_registry_url: str | None = Field(
+        None,
+        description="Base URL of a Confluent-compatible schema registry, e.g. "
+        "http://registry:8080/apis/ccompat/v7; none: no registry.",
+    )
+    schema_registry_username: str | None = Field(
+        None, description="User name for the schema registry (HTTP basic auth)."
+    )
+    schema_registry_password: SecretStr | None = Field(
+        None, description="Password for the schema registry (HTTP basic auth)."
+    )
+    value_framing: Literal["single-object", "confluent"] = Field(
+        "single-object",
+        description="How the worker frames the Avro values it writes: 'single-object' (C3 01 "
+        "+ fingerprint) or 'confluent' (00 + schema id, needs the schema registry).",
+    )
 
     @field_validator("broker")
     @classmethod
@@ -179,6 +196,29 @@ class Settings(BaseSettings):
                 )
         if (self.ssl_cert_file is None) != (self.ssl_key_file is None):
             raise ValueError(f"{p}SSL_CERT_FILE and {p}SSL_KEY_FILE go together: set both")
+        return self
+
+    @field_validator("schema_registry_url")
+    @classmethod
+    def _registry_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not _REGISTRY_URL.match(value):
+            raise ValueError("expected http://host:port[/path] or https://...")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _registry_for_confluent_framing(self) -> Settings:
+        if self.value_framing == "confluent" and self.schema_registry_url is None:
+            raise ValueError(
+                f"{ENV_PREFIX}VALUE_FRAMING=confluent needs a schema registry: set "
+                f"{ENV_PREFIX}SCHEMA_REGISTRY_URL"
+            )
+        if (self.schema_registry_username is None) != (self.schema_registry_password is None):
+            raise ValueError(
+                f"{ENV_PREFIX}SCHEMA_REGISTRY_USERNAME and {ENV_PREFIX}SCHEMA_REGISTRY_PASSWORD "
+                "go together: set both or neither"
+            )
         return self
 
     @field_validator("topic_prefix")

@@ -1,4 +1,5 @@
-"""The Avro contracts (the .avsc files beside this module) and their single-object codec.
+"""The Avro contracts (the .avsc files beside this module) and their codec, which writes
+single-object encoding or the Confluent wire format and reads both.
 
 Downstream consumers in other languages need only the .avsc files; Python code here
 loads them through :func:`codec` so every stage encodes the same way.
@@ -9,17 +10,24 @@ from schemas.avro import (
     AvroDecodeError,
     SchemaMismatch,
     SingleObjectCodec,
+    UnknownSchemaId,
     codec,
     load_schema,
     schema_names,
 )
+from schemas.framing import REGISTRY_SCHEMAS, RegistrySchemas, confluent_schema_id, framing_of
 
 __all__ = [
     "MARKER",
+    "REGISTRY_SCHEMAS",
     "AvroDecodeError",
     "SchemaMismatch",
+    "RegistrySchemas",
     "SingleObjectCodec",
+    "UnknownSchemaId",
     "codec",
+    "confluent_schema_id",
+    "framing_of",
     "load_schema",
     "schema_names",
 ]

@@ -1,6 +1,8 @@
-"""Avro single-object encoding: marker C3 01, the writer schema's CRC-64-AVRO fingerprint
-(8 bytes, little-endian), then the Avro binary payload. Any Avro library can read it from
-the .avsc files alone; see the Avro specification, "Single-object encoding".
+"""Avro codecs of the contracts. They write single-object encoding by default: marker C3 01,
+the writer schema's CRC-64-AVRO fingerprint (8 bytes, little-endian), then the Avro binary
+payload; any Avro library can read it from the .avsc files alone (the Avro specification,
+"Single-object encoding"). Given a schema-registry id they write the Confluent wire format
+instead (00, the 4-byte id, the payload). They read both (schemas/framing.py).
 """
 
 from __future__ import annotations
@@ -13,13 +15,23 @@ from pathlib import Path
 from typing import Any
 
 import fastavro
+from fastavro.read import SchemaResolutionError
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 from fastavro.types import Schema
 
 from processors.errors import DeadLetter, DeadLetterReason
+from schemas.framing import (
+    CONFLUENT_HEADER_SIZE,
+    REGISTRY_SCHEMAS,
+    SINGLE_OBJECT_HEADER_SIZE,
+    SINGLE_OBJECT_MARKER,
+    RegistrySchemas,
+    confluent_header,
+    framing_of,
+)
 
-MARKER = b"\xc3\x01"
-HEADER_SIZE = len(MARKER) + 8
+MARKER = SINGLE_OBJECT_MARKER
+HEADER_SIZE = SINGLE_OBJECT_HEADER_SIZE
 SCHEMAS_DIR = Path(__file__).resolve().parent
 
 
@@ -33,6 +45,14 @@ class SchemaMismatch(AvroDecodeError):
     """A well-framed record written with a schema this codec does not know."""
 
     reason = DeadLetterReason.UNKNOWN_SCHEMA
+
+
+class UnknownSchemaId(SchemaMismatch):
+    """A Confluent-framed record whose schema id this process has not learned (yet)."""
+
+    def __init__(self, message: str, schema_id: int) -> None:
+        super().__init__(message)
+        self.schema_id = schema_id
 
 
 def schema_names() -> list[str]:
@@ -58,19 +78,28 @@ def schema_fingerprint(schema: Mapping[str, Any]) -> bytes:
 
 
 class SingleObjectCodec:
-    """Encodes and decodes one record type in Avro single-object encoding.
+    """Encodes and decodes one record type, in single-object encoding or the Confluent wire
+    format.
 
     It writes with ``schema`` and reads records written with ``schema`` or any of
-    ``older`` (earlier versions of the same contract), resolving them to ``schema``.
+    ``older`` (earlier versions of the same contract), resolving them to ``schema``; and
+    Confluent-framed records whose writer schema ``registry_schemas`` knows by its id,
+    resolved to ``schema`` by Avro schema resolution.
 
     >>> codec("VoiceCall").decode(codec("VoiceCall").encode(call))["call_id"]  # doctest: +SKIP
     """
 
-    def __init__(self, schema: Mapping[str, Any], older: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        schema: Mapping[str, Any],
+        older: Iterable[Mapping[str, Any]] = (),
+        registry_schemas: RegistrySchemas = REGISTRY_SCHEMAS,
+    ) -> None:
         self.schema = schema
         self.name = str(schema["name"])
         self.fingerprint = schema_fingerprint(schema)
         self.header = MARKER + self.fingerprint
+        self.registry_schemas = registry_schemas
         # Parsed once here: fastavro would parse a plain schema again on every call.
         self._parsed = fastavro.parse_schema(dict(schema))
         # Writer fingerprint -> the parsed writer schema and the reader schema to resolve it
@@ -83,10 +112,14 @@ class SingleObjectCodec:
                 fastavro.parse_schema(dict(writer)),
                 self._parsed,
             )
+        # The same, by schema-registry id, filled as ids are met.
+        self._ids: dict[int, tuple[Schema, Schema | None]] = {}
 
-    def encode(self, record: Mapping[str, Any]) -> bytes:
+    def encode(self, record: Mapping[str, Any], schema_id: int | None = None) -> bytes:
+        """Single-object encoding; the Confluent wire format with ``schema_id``, the id the
+        registry gave ``schema``."""
         out = io.BytesIO()
-        out.write(self.header)
+        out.write(self.header if schema_id is None else confluent_header(schema_id))
         fastavro.schemaless_writer(out, self._parsed, record)
         return out.getvalue()
 
@@ -95,23 +128,34 @@ class SingleObjectCodec:
             raise AvroDecodeError(
                 f"empty value where a {self.name} was expected", DeadLetterReason.EMPTY_VALUE
             )
-        if len(data) < HEADER_SIZE or data[:2] != MARKER:
+        framing = framing_of(data)
+        if framing == "single-object":
+            known = self._writers.get(data[2:HEADER_SIZE])
+            if known is None:
+                raise SchemaMismatch(
+                    f"record written with schema fingerprint {data[2:HEADER_SIZE].hex()}, "
+                    f"not a known version of {self.name} ({self.fingerprint.hex()})"
+                )
+            start = HEADER_SIZE
+        elif framing == "confluent":
+            schema_id = int.from_bytes(data[1:CONFLUENT_HEADER_SIZE], "big")
+            known = self._ids.get(schema_id) or self._learn(schema_id)
+            start = CONFLUENT_HEADER_SIZE
+        else:
             raise AvroDecodeError(
-                f"not Avro single-object encoding: the C3 01 marker and fingerprint are missing "
-                f"({len(data)} bytes)",
+                "not Avro in single-object encoding (C3 01 + fingerprint) nor in the "
+                f"Confluent wire format (00 + schema id) ({len(data)} bytes)",
                 DeadLetterReason.NOT_AVRO,
-            )
-        known = self._writers.get(data[2:HEADER_SIZE])
-        if known is None:
-            raise SchemaMismatch(
-                f"record written with schema fingerprint {data[2:HEADER_SIZE].hex()}, "
-                f"not a known version of {self.name} ({self.fingerprint.hex()})"
             )
         writer, reader = known
         body = io.BytesIO(data)
-        body.seek(HEADER_SIZE)
+        body.seek(start)
         try:
             record = fastavro.schemaless_reader(body, writer, reader)
+        except SchemaResolutionError as exc:
+            raise SchemaMismatch(
+                f"writer schema of the record does not resolve to {self.name}: {exc}"
+            ) from exc
         except Exception as exc:  # fastavro raises EOFError, ValueError, UnicodeDecodeError...
             raise AvroDecodeError(
                 f"{self.name} payload does not decode: {type(exc).__name__}"
@@ -123,6 +167,26 @@ class SingleObjectCodec:
         if not isinstance(record, dict):
             raise AvroDecodeError(f"{self.name} payload is not a record")
         return record
+
+    def _learn(self, schema_id: int) -> tuple[Schema, Schema | None]:
+        """The writer and reader schemas of a registry id, from ``registry_schemas``."""
+        writer = self.registry_schemas.get(schema_id)
+        if writer is None:
+            raise UnknownSchemaId(
+                f"record written with schema id {schema_id}, unknown to the schema registry "
+                f"(or no registry is set), where a {self.name} was expected",
+                schema_id,
+            )
+        try:
+            known = self._writers.get(schema_fingerprint(writer))
+            if known is None:
+                known = (fastavro.parse_schema(writer), self._parsed)
+        except Exception as exc:  # not an Avro schema: fastavro raises several kinds
+            raise SchemaMismatch(
+                f"schema id {schema_id} is not an Avro schema fastavro parses: {type(exc).__name__}"
+            ) from exc
+        self._ids[schema_id] = known
+        return known
 
 
 @functools.cache

@@ -25,6 +25,7 @@ for command in (
     run.show_settings,
     run.demo,
     broker.kafka,
+    broker.registry,
     broker.topics,
     contracts.schemas,
     simulation.sample,

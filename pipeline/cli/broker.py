@@ -1,4 +1,5 @@
-"""Commands for the cluster: the local single-node broker, and the pipeline's topics."""
+"""Commands for the cluster: the local single-node broker, the local schema registry, and
+the pipeline's topics."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pipeline.cli.group import settings
 
 if TYPE_CHECKING:
     from pipeline.ops.localkafka import BrokerConfig
+    from pipeline.ops.localregistry import RegistryConfig
 
 
 @click.group(short_help="Start, stop or check the local single-node Kafka broker (KRaft).")
@@ -57,6 +59,59 @@ def kafka_status(port: int | None) -> None:
     from pipeline.ops import localkafka
 
     status = localkafka.status(_broker_config(port))
+    click.echo(status.detail)
+    sys.exit(0 if status.running else 1)
+
+
+@click.group(short_help="Start, stop or check the local schema registry (Apicurio, in memory).")
+def registry() -> None:
+    """Manage the local schema registry: Apicurio Registry (Java 21+, from Maven Central),
+    in memory, serving the Confluent-compatible API at /apis/ccompat/v7."""
+
+
+def _registry_config(port: int | None) -> RegistryConfig:
+    from pipeline.ops import localregistry
+
+    if not port:
+        return localregistry.RegistryConfig()
+    home = localregistry.DEFAULT_HOME.with_name(f".registry-run-{port}")
+    return localregistry.RegistryConfig(home=home, port=port)
+
+
+_registry_port = click.option(
+    "--port", type=int, default=None, help="Registry port (default 8081; management port + 1)."
+)
+
+
+@registry.command("start")
+@_registry_port
+@click.option("--timeout", type=float, default=90.0, show_default=True)
+def registry_start(port: int | None, timeout: float) -> None:
+    """Start the local registry, or reuse the one already running; print its URL for
+    CAREPIPE_SCHEMA_REGISTRY_URL."""
+    from pipeline.ops import localregistry
+
+    status = localregistry.start(_registry_config(port), timeout=timeout)
+    click.echo(status.detail)
+    click.echo(f"CAREPIPE_SCHEMA_REGISTRY_URL={status.url}")
+
+
+@registry.command("stop")
+@_registry_port
+def registry_stop(port: int | None) -> None:
+    """Stop the local registry started by `carepipe registry start` (its schemas go too)."""
+    from pipeline.ops import localregistry
+
+    click.echo(localregistry.stop(_registry_config(port)).detail)
+
+
+@registry.command("status")
+@_registry_port
+def registry_status(port: int | None) -> None:
+    """Tell whether the local registry runs and answers (exit 1 if not)."""
+    from pipeline.ops import localregistry
+
+    status = localregistry.status(_registry_config(port))
     click.echo(status.detail)
     sys.exit(0 if status.running else 1)
 

@@ -20,6 +20,7 @@ from pipeline import admin
 from pipeline.delivery.webhooksfile import load_endpoints
 from pipeline.grouplag import group_lag_collector
 from pipeline.kafkaclients import kafka_python_config
+from pipeline.schemaregistry import SchemaRegistry
 from pipeline.settings import Settings
 from pipeline.topics import ALERTS, ALERTS_DLQ
 from processors.errors import StartupError
@@ -90,6 +91,8 @@ def run_webhooks(settings: Settings) -> int:
         producer.send(dlq_topic, key=key, value=value, headers=headers).get(DEAD_LETTER_TIMEOUT_S)
 
     sink = WebhookSink(endpoints, UrllibTransport(), dead_letter, metrics)
+    # The sink decodes either framing; the registry tells it schema ids it has not met.
+    registry = SchemaRegistry.from_settings(settings)
     consumer = _consumer(settings, endpoints)
     stop = threading.Event()
 
@@ -109,7 +112,7 @@ def run_webhooks(settings: Settings) -> int:
         settings.webhooks_metrics_port,
     )
     try:
-        _consume(consumer, sink, stop)
+        _consume(consumer, sink, stop, registry)
     except KafkaError as exc:
         log.error("stopped by a Kafka error: %s", exc)
         return 1
@@ -120,6 +123,8 @@ def run_webhooks(settings: Settings) -> int:
         server.shutdown()
         server.server_close()
         lag_reader.close()
+        if registry is not None:
+            registry.close()
     return 0
 
 
@@ -139,7 +144,12 @@ def _consumer(settings: Settings, endpoints: list[Endpoint]) -> KafkaConsumer:
     )
 
 
-def _consume(consumer: KafkaConsumer, sink: WebhookSink, stop: threading.Event) -> None:
+def _consume(
+    consumer: KafkaConsumer,
+    sink: WebhookSink,
+    stop: threading.Event,
+    registry: SchemaRegistry | None,
+) -> None:
     while not stop.is_set():
         batches = consumer.poll(timeout_ms=POLL_TIMEOUT_MS, max_records=1)
         for records in batches.values():
@@ -147,6 +157,8 @@ def _consume(consumer: KafkaConsumer, sink: WebhookSink, stop: threading.Event) 
                 message = AlertMessage(
                     r.key, r.value, list(r.headers or ()), Source(r.topic, r.partition, r.offset)
                 )
+                if registry is not None:
+                    registry.learn(r.value)
                 try:
                     sink.send(message)
                 except DeliveryInterrupted:

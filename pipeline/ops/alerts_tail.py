@@ -25,7 +25,7 @@ def follow(
     try:
         while not stop():
             for record in reader.poll(0.5):
-                yield decode(record, "CareAlert")
+                yield decode(record, "CareAlert", reader.registry)
     finally:
         reader.close()
 

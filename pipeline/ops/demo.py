@@ -101,14 +101,15 @@ def run_demo(
         while deadline is None or time.monotonic() < deadline:
             for record in reader.poll(0.5):
                 if record.topic == settings.topic(ALERTS.name):
-                    alert = decode(record, "CareAlert")
+                    alert = decode(record, "CareAlert", reader.registry)
                     summary.alerts[(alert["alert_type"], alert["severity"])] += 1
                     console.print(_colour(alert["severity"], as_line(alert)), markup=True)
                 elif record.topic == settings.topic(DLQ.name):
                     reason = record.headers.get(deadletter.REASON, b"?").decode()
                     summary.dead_letters[reason] += 1
                 else:
-                    summary.normalized[decode(record, "Interaction")["channel"]] += 1
+                    interaction = decode(record, "Interaction", reader.registry)
+                    summary.normalized[interaction["channel"]] += 1
             if time.monotonic() >= next_summary:
                 console.print(f"[dim]{summary.render()}[/]")
                 next_summary += SUMMARY_EVERY_S

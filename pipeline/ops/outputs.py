@@ -1,4 +1,5 @@
-"""Reads what the pipeline wrote to its output topics, from a point in time on (kafka-python)."""
+"""Reads what the pipeline wrote to its output topics, from a point in time on (kafka-python),
+and decodes it in either framing (schemas/framing.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 import schemas
 from pipeline.kafkaclients import kafka_python_config
+from pipeline.schemaregistry import SchemaRegistry
 from pipeline.settings import Settings
 
 
@@ -26,9 +28,11 @@ class OutputRecord:
 
 class OutputReader:
     """Follows whole topics (every partition, no consumer group) from their end at creation,
-    or from the beginning with ``from_beginning``."""
+    or from the beginning with ``from_beginning``. ``registry`` is the settings' schema
+    registry, if any, for :func:`decode`."""
 
     def __init__(self, settings: Settings, topics: list[str], from_beginning: bool = False) -> None:
+        self.registry = SchemaRegistry.from_settings(settings)
         self.consumer = KafkaConsumer(
             **kafka_python_config(settings),
             enable_auto_commit=False,
@@ -75,7 +79,15 @@ class OutputReader:
 
     def close(self) -> None:
         self.consumer.close()
+        if self.registry is not None:
+            self.registry.close()
 
 
-def decode(record: OutputRecord, schema: str) -> dict[str, Any]:
+def decode(
+    record: OutputRecord, schema: str, registry: SchemaRegistry | None = None
+) -> dict[str, Any]:
+    """The record's value, in either framing; ``registry`` is asked, once, for the writer
+    schema of a schema id this process has not met."""
+    if registry is not None:
+        registry.learn(record.value)
     return schemas.codec(schema).decode(record.value)

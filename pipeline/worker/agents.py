@@ -64,8 +64,8 @@ class NormalizeStep:
         self.partitions = partitions
         dlq = self.outbox.topic(topics.dlq.get_topic_name())
         self.dead_letters = KafkaDeadLetterSink(dlq, STAGE, metrics)
-        self.interaction_codec = codecs.get("Interaction")
         self.rekeyed_topic = topics.rekeyed.get_topic_name()
+        self.interaction_codec = codecs.for_topic(self.rekeyed_topic, "Interaction")
         self.channels: dict[str, tuple[str, codecs.AvroCodec, Normalize]] = {}
         for channel, spec in RAW_CHANNELS.items():
             name = topics.raw[channel].get_topic_name()
@@ -94,6 +94,7 @@ class NormalizeStep:
         source, key = _origin(message)
         started = time.perf_counter()
         try:
+            await codecs.learn(message.value)
             record = codec.loads(message.value)
             if divert and not (record.get("customer_id") or "").strip():
                 await self._divert_to_handle(message, record, source)
@@ -152,6 +153,7 @@ def register(
                 tables.profiles.pop(message.key, None)
             return
         try:
+            await codecs.learn(message.value)
             profile = profile_codec.loads(message.value)
         except AvroDecodeError as exc:
             await dead_letters.send(message.key, message.value, exc, exc.reason, source)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from datetime import timedelta
 
 import faust
 
 from pipeline import kafkaclients
 from pipeline.rulesfile import load_rules
+from pipeline.schemaregistry import SchemaRegistry
 from pipeline.settings import Settings
 from pipeline.worker import (
     agents,
@@ -36,14 +38,23 @@ STALL_CHECK_SECONDS = 5.0
 STALL_GRACE_SECONDS = 30.0
 
 
-def build_app(settings: Settings, rules: Rules | None = None) -> faust.App:
+def build_app(
+    settings: Settings,
+    rules: Rules | None = None,
+    schema_ids: Mapping[str, int] | None = None,
+    registry: SchemaRegistry | None = None,
+) -> faust.App:
     """The worker's app: topics, tables and agents declared, not yet started.
+
+    ``schema_ids`` (prefixed topic -> schema id) makes it write those topics' values in
+    the Confluent wire format; ``registry`` is asked for the writer schemas of the
+    Confluent-framed records it reads.
 
     Every agent runs as one task (Faust's default concurrency): with more, Faust may commit
     past a record still in flight and lose it on a crash (faust #606). Scale out with
     partitions and workers instead.
     """
-    codecs.register()
+    codecs.register(schema_ids, registry)
     rules = rules or load_rules(settings.rules_file)
     datadir = settings.data_dir / settings.app_id
     datadir.mkdir(parents=True, exist_ok=True)

@@ -53,6 +53,7 @@ def register(
             if normalize.channel_of(message.topic) is not None:
                 interaction = await normalize.raw(message)
             else:  # interactions.rekeyed: normalized already, on its customer's partition
+                await codecs.learn(message.value)
                 interaction = Interaction.from_record(interaction_codec.loads(message.value))
             if interaction is not None:
                 await scorer.score(interaction, held)

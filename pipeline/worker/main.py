@@ -6,13 +6,15 @@ import faust
 
 from pipeline import admin, kafkaclients
 from pipeline.rulesfile import load_rules
+from pipeline.schemaregistry import SchemaRegistry
 from pipeline.settings import Settings
 from pipeline.worker.app import build_app
 from processors.rules import RulesError
 
 
 def run_worker(settings: Settings) -> None:
-    """Runs until SIGTERM or SIGINT. A bad rules file or an unusable cluster raises a
+    """Runs until SIGTERM or SIGINT. A bad rules file, an unusable cluster or, with the
+    Confluent framing, a registry that does not answer or refuses an output schema raises a
     :class:`~processors.errors.StartupError` before the worker touches any partition."""
     try:
         rules = load_rules(settings.rules_file)
@@ -22,7 +24,11 @@ def run_worker(settings: Settings) -> None:
         admin.ensure_topics(settings)  # checks the brokers take this worker's credentials
     else:
         kafkaclients.check_access(settings)
-    app = build_app(settings, rules)
+    registry = SchemaRegistry.from_settings(settings)
+    schema_ids = None
+    if registry is not None and settings.value_framing == "confluent":
+        schema_ids = registry.register_outputs(settings)
+    app = build_app(settings, rules, schema_ids, registry)
     worker = faust.Worker(app, loglevel=settings.log_level)
     # Faust's start-up spinner lowers the root logger to DEBUG at levels warning and above,
     # so that every debug call of every library builds a log record: a large share of

@@ -77,10 +77,10 @@ class Scorer:
         self.app = app
         self.outbox = Outbox(app)
         self.alerts_topic = topics.alerts.get_topic_name()
-        self.alert_codec = codecs.get("CareAlert")
+        self.alert_codec = codecs.for_topic(self.alerts_topic, "CareAlert")
         self.topics = topics
         self.normalized_topic = topics.normalized.get_topic_name()
-        self.interaction_codec = codecs.get("Interaction")
+        self.interaction_codec = codecs.for_topic(self.normalized_topic, "Interaction")
         self.histories = tables.histories
         self.profiles = tables.profiles
         self.rules = rules

@@ -26,6 +26,7 @@ from pipeline.topics import (
     SOCIAL_UNRESOLVED,
     TopicSpec,
 )
+from pipeline.worker import codecs
 
 
 @dataclass(frozen=True)
@@ -75,9 +76,9 @@ def declare(app: faust.App, settings: Settings) -> Topics:
         social_unresolved=topic(SOCIAL_UNRESOLVED, "raw"),
         normalized=topic(NORMALIZED, "raw"),
         dlq=topic(DLQ, "raw"),
-        alerts=topic(ALERTS, f"avro-{ALERTS.schema}"),
+        alerts=topic(ALERTS, codecs.serializer(settings.topic(ALERTS.name), "CareAlert")),
         follow_ups=topic(FOLLOW_UPS, "raw"),
         metric_facts=topic(METRIC_FACTS, "json"),
-        metrics=topic(METRICS, f"avro-{METRICS.schema}"),
+        metrics=topic(METRICS, codecs.serializer(settings.topic(METRICS.name), "ChannelMetrics")),
         erasures=topic(ERASURES, "raw"),
     )

@@ -1,4 +1,5 @@
-"""Integration fixtures: the real local Kafka broker and real `carepipe worker` processes.
+"""Integration fixtures: the real local Kafka broker, the real local schema registry
+(Apicurio Registry) and real `carepipe worker` processes.
 
 Each test gets its own topic prefix, consumer group and state folder, so tests never see
 each other's records. If the broker cannot start, the tests fail; they never skip.
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import admin
-from pipeline.ops import localkafka
+from pipeline.ops import localkafka, localregistry
 from pipeline.ops.workerproc import WorkerProcess, free_port
 from pipeline.settings import Settings, load_settings
 
@@ -34,6 +35,26 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localkafka.Brok
         yield status
     finally:
         localkafka.stop(config)
+
+
+@pytest.fixture(scope="session")
+def registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[localregistry.RegistryStatus]:
+    """An Apicurio Registry of the test session's own, in memory on free ports, stopped
+    (with every schema it holds) when the session ends."""
+    config = localregistry.RegistryConfig(
+        home=tmp_path_factory.mktemp("registry"), port=free_port(), management_port=free_port()
+    )
+    try:
+        status = localregistry.start(config, timeout=120)
+    except localregistry.RegistryProcessError as exc:
+        localregistry.stop(config)
+        pytest.fail(f"the local schema registry did not start: {exc}")
+    try:
+        yield status
+    finally:
+        localregistry.stop(config)
 
 
 @pytest.fixture

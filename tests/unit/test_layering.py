@@ -11,8 +11,8 @@ import counts like any other. The rules, by the package that imports:
   the webhook process or the command line.
 - pipeline/delivery/ (the webhook process) and pipeline/simulation/ never load Faust or the
   worker; the tools and measurements start workers as child processes, never import them.
-- pipeline's shared modules (settings, topics, admin, rulesfile, grouplag, partitioning)
-  import no subpackage.
+- pipeline's shared modules (settings, topics, admin, rulesfile, grouplag, partitioning,
+  schemaregistry) import no subpackage.
 - Nothing outside pipeline/cli/ imports the command line.
 """
 
@@ -38,6 +38,7 @@ SHARED = (
     "pipeline.rulesfile",
     "pipeline.grouplag",
     "pipeline.partitioning",
+    "pipeline.schemaregistry",
 )
 
 # importer prefix -> (forbidden prefixes, allowed exceptions to them)

@@ -157,3 +157,41 @@ def test_a_wildcard_bind_address_advertises_the_hosts_own_name() -> None:
     advertised = load_settings({"CAREPIPE_WEB_HOST": "0.0.0.0"}).advertised_web_host
     assert advertised == socket.getfqdn()
     assert advertised not in {"0.0.0.0", ""}
+
+
+def test_the_confluent_framing_needs_a_registry_and_names_both_variables() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings({"CAREPIPE_VALUE_FRAMING": "confluent"})
+
+    assert "CAREPIPE_VALUE_FRAMING=confluent" in str(caught.value)
+    assert "CAREPIPE_SCHEMA_REGISTRY_URL" in str(caught.value)
+
+
+def test_the_registry_settings() -> None:
+    settings = load_settings(
+        {
+            "CAREPIPE_VALUE_FRAMING": "confluent",
+            "CAREPIPE_SCHEMA_REGISTRY_URL": "http://registry:8080/apis/ccompat/v7/",
+            "CAREPIPE_SCHEMA_REGISTRY_USERNAME": "pipeline",
+            "CAREPIPE_SCHEMA_REGISTRY_PASSWORD": TOKEN,
+        }
+    )
+
+    assert settings.schema_registry_url == "http://registry:8080/apis/ccompat/v7"
+    assert settings.value_framing == "confluent"
+    assert TOKEN not in str(settings.describe()) and TOKEN not in repr(settings)
+    assert load_settings({}).value_framing == "single-object"
+    assert load_settings({}).schema_registry_url is None
+
+
+@pytest.mark.parametrize(
+    ("environ", "named"),
+    [
+        ({"CAREPIPE_SCHEMA_REGISTRY_URL": "registry:8081"}, "CAREPIPE_SCHEMA_REGISTRY_URL"),
+        ({"CAREPIPE_VALUE_FRAMING": "avro"}, "CAREPIPE_VALUE_FRAMING"),
+        ({"CAREPIPE_SCHEMA_REGISTRY_USERNAME": "u"}, "CAREPIPE_SCHEMA_REGISTRY_PASSWORD"),
+    ],
+)
+def test_a_bad_registry_setting_names_its_variable(environ: dict[str, str], named: str) -> None:
+    with pytest.raises(SettingsError, match=named):
+        load_settings(environ)
