@@ -33,12 +33,17 @@ COMPATIBILITY = "BACKWARD"
 # The Avro topics the worker writes: their schemas are registered at start.
 OUTPUTS: tuple[TopicSpec, ...] = (NORMALIZED, REKEYED, ALERTS, METRICS)
 DEFAULT_TIMEOUT_S = 5.0
-# How long an id the registry did not know, or could not be asked about, is not asked for
-# again: a burst of such records costs one request, not one each.
+# How long an id the registry did not know is not asked for again: a burst of such records
+# costs one request, not one each.
 DEFAULT_RETRY_UNKNOWN_S = 30.0
+# A registry that does not answer is asked again after 0.5 s, then twice as long each time,
+# at most every 30 s.
+RETRY_FIRST_S = 0.5
+RETRY_MAX_S = 30.0
 
 _HTTP_NOT_FOUND = 404
 _HTTP_CONFLICT = 409
+_HTTP_SERVER_ERROR = 500
 
 
 class RegistryError(StartupError):
@@ -152,17 +157,23 @@ class SchemaRegistry:
 
     def learn(self, value: bytes | None) -> None:
         """Fetches the writer schema of a Confluent-framed ``value`` unless it is known.
-        An id the registry does not know, or a registry that does not answer, leaves it
-        unknown: the decoder then rejects the record (dead-letter) with that id."""
+        An id the registry says it does not know stays unknown: the decoder then rejects
+        the record (dead-letter) with that id. A registry that does not answer, or answers
+        with a server error, is asked again until it answers: an outage holds the records
+        back, it does not dead-letter them."""
         schema_id = self._to_fetch(value)
-        if schema_id is not None:
-            self._fetch(schema_id)
+        pause = RETRY_FIRST_S
+        while schema_id is not None and not self._fetch(schema_id):
+            time.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_S)
 
     async def learn_async(self, value: bytes | None) -> None:
-        """:meth:`learn` for the event loop: the fetch, if one is needed, runs in a thread."""
+        """:meth:`learn` for the event loop: fetches run in a thread, waits in the loop."""
         schema_id = self._to_fetch(value)
-        if schema_id is not None:
-            await asyncio.to_thread(self._fetch, schema_id)
+        pause = RETRY_FIRST_S
+        while schema_id is not None and not await asyncio.to_thread(self._fetch, schema_id):
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX_S)
 
     def _to_fetch(self, value: bytes | None) -> int | None:
         schema_id = confluent_schema_id(value) if value else None
@@ -173,27 +184,35 @@ class SchemaRegistry:
             return None
         return schema_id
 
-    def _fetch(self, schema_id: int) -> None:
+    def _fetch(self, schema_id: int) -> bool:
+        """Asks for ``schema_id``: True once the registry has answered (known, or not
+        found), False if it could not be asked (ask again later)."""
         with self._lock:  # one request per id, whichever thread asks first
             if schema_id in self.known:
-                return
+                return True
             try:
                 schema = self.client.get_schema(schema_id)
             except SchemaRegistryError as exc:
+                status = exc.http_status_code or 0
+                if status >= _HTTP_SERVER_ERROR or status < 0:
+                    log.warning(
+                        "schema id %d: the registry answered %s; asking again", schema_id, exc
+                    )
+                    return False
                 self._not_found[schema_id] = time.monotonic()
-                if exc.http_status_code != _HTTP_NOT_FOUND:
+                if status != _HTTP_NOT_FOUND:
                     log.warning("schema id %d: the registry answered %s", schema_id, exc)
-                return
+                return True
             except Exception as exc:  # the HTTP client's transport errors
-                self._not_found[schema_id] = time.monotonic()
-                log.warning("schema id %d: %s", schema_id, self._unreachable(exc))
-                return
+                log.warning("schema id %d: %s; asking again", schema_id, self._unreachable(exc))
+                return False
             if schema.schema_type not in (None, "AVRO") or schema.schema_str is None:
                 self._not_found[schema_id] = time.monotonic()
                 log.warning("schema id %d is a %s schema, not Avro", schema_id, schema.schema_type)
-                return
+                return True
             self.known.add(schema_id, schema.schema_str)
             self._not_found.pop(schema_id, None)
+            return True
 
     # -- the contracts against the registry -------------------------------------------------
 
