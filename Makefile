@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 JARS := deploy/local/.kafka/libs/.resolved
 
-.PHONY: setup system demo test unit integration lint kafka-start kafka-stop kafka-status clean
+.PHONY: setup system demo test unit integration lint kafka-start kafka-start-secure kafka-stop kafka-status clean
 
 setup: system $(VENV)/.installed $(JARS)
 
@@ -43,6 +43,9 @@ lint: setup
 
 kafka-start: setup
 	$(BIN)/carepipe kafka start
+
+kafka-start-secure: setup
+	$(BIN)/carepipe kafka start --secure
 
 kafka-stop:
 	$(BIN)/carepipe kafka stop
