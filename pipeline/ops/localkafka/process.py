@@ -221,14 +221,20 @@ def _wait_until_ready(cfg: BrokerConfig, pid: int, timeout: float) -> BrokerStat
     started = _wait_until_answering(cfg, pid, timeout)
     if not cfg.secure:
         return started
-    _ensure_scram_user(cfg)
-    while any(port_free(cfg.host, port) for port in (cfg.sasl_ssl_port, cfg.ssl_port)):
-        if time.monotonic() > deadline:
-            raise BrokerError(
-                f"the broker (pid {pid}) answers on {cfg.bootstrap} but not on its secure "
-                f"listeners {cfg.sasl_ssl_bootstrap} and {cfg.ssl_bootstrap}:\n{_log_tail(cfg)}"
-            )
-        time.sleep(0.1)
+    try:
+        _ensure_scram_user(cfg)
+        while any(port_free(cfg.host, port) for port in (cfg.sasl_ssl_port, cfg.ssl_port)):
+            if time.monotonic() > deadline:
+                raise BrokerError(
+                    f"the broker (pid {pid}) answers on {cfg.bootstrap} but not on its secure "
+                    f"listeners {cfg.sasl_ssl_bootstrap} and {cfg.ssl_bootstrap}:\n"
+                    + _log_tail(cfg)
+                )
+            time.sleep(0.1)
+    except BrokerError:
+        _terminate(pid, 10)  # half made: the next start begins again from the top
+        cfg.pid_file.unlink(missing_ok=True)
+        raise
     return replace(started, secure=secure_access(cfg))
 
 
@@ -247,13 +253,13 @@ def _ensure_scram_user(cfg: BrokerConfig) -> None:
         UserScramCredentialUpsertion(user.username, mechanism, user.password)
         for mechanism in SCRAM_MECHANISMS
     ]
+    failures: dict[str, str] = {}
     try:
         with KafkaAdminClient(bootstrap_servers=cfg.bootstrap, request_timeout_ms=10_000) as admin:
-            failures = {
-                name: error
-                for name, error in admin.alter_user_scram_credentials(upserts).items()
-                if error
-            }
+            for upsert in upserts:  # one request each: a request may alter a user only once
+                for name, error in admin.alter_user_scram_credentials([upsert]).items():
+                    if error:
+                        failures[f"{name} {upsert.mechanism.name}"] = error
     except Exception as exc:  # kafka-python raises many kinds; all mean the same here
         raise BrokerError(
             f"could not create the SCRAM user {user.username!r} on {cfg.bootstrap}: {exc}; "
