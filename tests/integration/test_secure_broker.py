@@ -135,10 +135,15 @@ def test_aiokafka_produces_and_consumes(secure_access: SecureAccess, listener: s
 
 
 async def _connect(port: int, **options: Any) -> None:
-    conn = await asyncio.wait_for(
-        create_conn("127.0.0.1", port, request_timeout_ms=5_000, **options), REFUSAL_SECONDS
-    )
-    conn.close()
+    try:
+        conn = await asyncio.wait_for(
+            create_conn("127.0.0.1", port, request_timeout_ms=5_000, **options), REFUSAL_SECONDS
+        )
+        conn.close()
+    finally:
+        # A refused connection's transport is closed by the loop a few turns later (TLS
+        # shutdown): let it, or asyncio.run closes the loop first and the socket leaks.
+        await asyncio.sleep(0.5)
 
 
 def _port(bootstrap: str) -> int:
