@@ -8,8 +8,8 @@ BIN := $(VENV)/bin
 JARS := deploy/local/.kafka/libs/.resolved
 REGISTRY := deploy/local/.registry/.resolved
 
-.PHONY: setup system demo test unit integration lint kafka-start kafka-stop kafka-status \
-	registry-start registry-stop registry-status clean
+.PHONY: setup system demo test unit integration lint kafka-start kafka-start-secure \
+	kafka-stop kafka-status registry-start registry-stop registry-status clean
 
 setup: system $(VENV)/.installed $(JARS) $(REGISTRY)
 
@@ -51,6 +51,9 @@ lint: setup
 
 kafka-start: setup
 	$(BIN)/carepipe kafka start
+
+kafka-start-secure: setup
+	$(BIN)/carepipe kafka start --secure
 
 kafka-stop:
 	$(BIN)/carepipe kafka stop

@@ -3,6 +3,7 @@ the pipeline's topics."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ import click
 from pipeline.cli.group import settings
 
 if TYPE_CHECKING:
-    from pipeline.ops.localkafka import BrokerConfig
+    from pipeline.ops.localkafka import BrokerConfig, SecureAccess
     from pipeline.ops.localregistry import RegistryConfig
 
 
@@ -20,27 +21,52 @@ def kafka() -> None:
     """Manage the local single-node Kafka broker (KRaft, jars from Maven Central)."""
 
 
-def _broker_config(port: int | None) -> BrokerConfig:
+def _broker_config(port: int | None, secure: bool = False) -> BrokerConfig:
     from pipeline.ops import localkafka
 
     if not port:
-        return localkafka.BrokerConfig()
-    # A broker on another port needs its own controller port and home too.
+        return localkafka.BrokerConfig(secure=secure)
+    # A broker on another port needs its own home and its other listeners' ports too.
     home = localkafka.DEFAULT_HOME.with_name(f".kafka-{port}")
-    return localkafka.BrokerConfig(home=home, port=port, controller_port=port + 1)
+    return localkafka.BrokerConfig(
+        home=home,
+        port=port,
+        controller_port=port + 1,
+        secure=secure,
+        sasl_ssl_port=port + 2,
+        ssl_port=port + 3,
+    )
 
 
 _port = click.option("--port", type=int, default=None, help="Broker port (default 9092).")
+_secure = click.option(
+    "--secure",
+    is_flag=True,
+    help="Also listen with SASL_SSL (SCRAM-SHA-512, SCRAM-SHA-256, PLAIN) on port+2 (9094) "
+    "and SSL with client certificates on port+3 (9095), with a test CA of the broker's own.",
+)
+
+
+def _echo_secure(access: SecureAccess) -> None:
+    click.echo(f"SASL_SSL on {access.sasl_ssl_bootstrap}, mutual TLS on {access.ssl_bootstrap}")
+    click.echo(f"client certificate {access.client_cert_file}, key {access.client_key_file}")
+    click.echo("to connect over SASL_SSL:")
+    for name, value in access.environment().items():
+        click.echo(f"export {name}={shlex.quote(value)}")
 
 
 @kafka.command("start")
 @_port
+@_secure
 @click.option("--timeout", type=float, default=90.0, show_default=True)
-def kafka_start(port: int | None, timeout: float) -> None:
+def kafka_start(port: int | None, secure: bool, timeout: float) -> None:
     """Start the local broker, or reuse the one already running."""
     from pipeline.ops import localkafka
 
-    click.echo(localkafka.start(_broker_config(port), timeout=timeout).detail)
+    status = localkafka.start(_broker_config(port, secure), timeout=timeout)
+    click.echo(status.detail)
+    if status.secure is not None:
+        _echo_secure(status.secure)
 
 
 @kafka.command("stop")
@@ -54,12 +80,19 @@ def kafka_stop(port: int | None) -> None:
 
 @kafka.command("status")
 @_port
-def kafka_status(port: int | None) -> None:
-    """Tell whether the local broker runs and answers (exit 1 if not)."""
+@_secure
+def kafka_status(port: int | None, secure: bool) -> None:
+    """Tell whether the local broker runs and answers (exit 1 if not); with --secure, also
+    how to reach its secure listeners (exit 1 if it runs without them)."""
     from pipeline.ops import localkafka
 
-    status = localkafka.status(_broker_config(port))
+    status = localkafka.status(_broker_config(port, secure))
     click.echo(status.detail)
+    if status.secure is not None:
+        _echo_secure(status.secure)
+    elif secure and status.running:
+        click.echo("it runs without the secure listeners")
+        sys.exit(1)
     sys.exit(0 if status.running else 1)
 
 

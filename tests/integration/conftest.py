@@ -7,6 +7,7 @@ each other's records. If the broker cannot start, the tests fail; they never ski
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +20,38 @@ from pipeline.ops.workerproc import WorkerProcess, free_port
 from pipeline.settings import Settings, load_settings
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct TCP ports on 127.0.0.1 that nothing listens on now."""
+    socks = [socket.socket() for _ in range(count)]
+    try:
+        for sock in socks:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 @pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[localkafka.BrokerStatus]:
+def broker_config(tmp_path_factory: pytest.TempPathFactory) -> localkafka.BrokerConfig:
+    """The session broker's home and ports: PLAINTEXT, the controller, and the secure
+    listeners (SASL_SSL, and SSL with client certificates)."""
+    port, controller_port, sasl_ssl_port, ssl_port = free_ports(4)
+    return localkafka.BrokerConfig(
+        home=tmp_path_factory.mktemp("kafka"),
+        port=port,
+        controller_port=controller_port,
+        secure=True,
+        sasl_ssl_port=sasl_ssl_port,
+        ssl_port=ssl_port,
+    )
+
+
+@pytest.fixture(scope="session")
+def broker(broker_config: localkafka.BrokerConfig) -> Iterator[localkafka.BrokerStatus]:
     """A broker of the test session's own, in a throwaway home on free ports, stopped when
     the session ends: a run never meets another run's broker, or a developer's."""
-    config = localkafka.BrokerConfig(
-        home=tmp_path_factory.mktemp("kafka"), port=free_port(), controller_port=free_port()
-    )
+    config = broker_config
     try:
         status = localkafka.start(config, timeout=120)
     except localkafka.BrokerError as exc:
@@ -55,6 +81,14 @@ def registry(
         yield status
     finally:
         localregistry.stop(config)
+
+
+@pytest.fixture(scope="session")
+def secure_access(
+    broker: localkafka.BrokerStatus, broker_config: localkafka.BrokerConfig
+) -> localkafka.SecureAccess:
+    """How to reach the session broker's SASL_SSL and mutual-TLS listeners."""
+    return localkafka.secure_access(broker_config)
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ when the broker cannot start."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import time
 from collections.abc import Iterator
@@ -92,3 +93,43 @@ def test_a_cluster_id_that_begins_with_a_dash_formats(
     started = lk.start(cfg, timeout=90)
     assert started.running
     assert "cluster.id=-8b1rGQoS0qA3dIA-PxgXQ" in (cfg.data_dir / "meta.properties").read_text()
+
+
+def test_a_home_formatted_without_secure_gets_its_secure_listeners(cfg: lk.BrokerConfig) -> None:
+    plain = lk.start(cfg, timeout=90)
+    assert plain.secure is None
+    sasl_ssl_port, ssl_port = free_ports(2)
+    secure = dataclasses.replace(cfg, secure=True, sasl_ssl_port=sasl_ssl_port, ssl_port=ssl_port)
+    with pytest.raises(lk.BrokerError, match="runs without the secure listeners.*--secure"):
+        lk.start(secure)
+    lk.stop(cfg)
+
+    # Formatted without a SCRAM user: the start gives the cluster one through the admin API.
+    first = lk.start(secure, timeout=90)
+    assert first.secure == lk.secure_access(secure) == lk.status(secure).secure
+    access = first.secure
+    assert access is not None and access.sasl_ssl_bootstrap == f"127.0.0.1:{sasl_ssl_port}"
+    assert oct(secure.server_properties.stat().st_mode & 0o777) == "0o600"
+    assert scram_client_lists_topics(access)
+    ca = access.ca_file.read_bytes()
+    lk.stop(secure)
+
+    # A restart keeps the CA, the certificates and the password.
+    again = lk.start(secure, timeout=90)
+    assert again.secure == access
+    assert access.ca_file.read_bytes() == ca
+    assert scram_client_lists_topics(access)
+    assert not lk.broker_answers("127.0.0.1", sasl_ssl_port, timeout=2.0)  # not PLAINTEXT
+
+
+def scram_client_lists_topics(access: lk.SecureAccess) -> bool:
+    with KafkaAdminClient(
+        bootstrap_servers=access.sasl_ssl_bootstrap,
+        security_protocol="SASL_SSL",
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_plain_username=access.username,
+        sasl_plain_password=access.password,
+        ssl_cafile=str(access.ca_file),
+        request_timeout_ms=10_000,
+    ) as admin:
+        return isinstance(admin.list_topics(), list)

@@ -3,10 +3,12 @@ controller in one JVM) for local runs and tests, using jars resolved from Maven 
 
 ``config`` holds ``BrokerConfig`` and the server.properties it renders, ``jars`` resolves
 the jars, ``probe`` asks a port whether a broker answers, and ``process`` starts, stops and
-reports on the broker process (``kill`` crashes it, for the chaos suite). The names
-callers use are importable from here.
+reports on the broker process (``kill`` crashes it, for the chaos suite). With ``secure``,
+``tls`` makes a test CA and certificates, ``credentials`` the SCRAM/PLAIN user, and
+``access`` hands clients ``SecureAccess``. The names callers use are importable from here.
 """
 
+from pipeline.ops.localkafka.access import SecureAccess, secure_access
 from pipeline.ops.localkafka.config import (
     DEFAULT_CONTROLLER_PORT,
     DEFAULT_HEAP,
@@ -14,6 +16,8 @@ from pipeline.ops.localkafka.config import (
     DEFAULT_HOST,
     DEFAULT_LIBS_DIR,
     DEFAULT_PORT,
+    DEFAULT_SASL_SSL_PORT,
+    DEFAULT_SSL_PORT,
     LOCAL_DIR,
     LOG4J_CONFIG,
     POM,
@@ -21,6 +25,7 @@ from pipeline.ops.localkafka.config import (
     BrokerConfig,
     render_server_properties,
 )
+from pipeline.ops.localkafka.credentials import SASL_MECHANISMS, SCRAM_MECHANISMS, BrokerUser
 from pipeline.ops.localkafka.errors import BrokerError
 from pipeline.ops.localkafka.jars import KAFKA_JAR_GLOB, MVN_MISSING, ensure_jars
 from pipeline.ops.localkafka.probe import broker_answers
@@ -41,6 +46,8 @@ __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_LIBS_DIR",
     "DEFAULT_PORT",
+    "DEFAULT_SASL_SSL_PORT",
+    "DEFAULT_SSL_PORT",
     "JAVA_MISSING",
     "KAFKA_JAR_GLOB",
     "LOCAL_DIR",
@@ -48,14 +55,19 @@ __all__ = [
     "MVN_MISSING",
     "POM",
     "REPO_ROOT",
+    "SASL_MECHANISMS",
+    "SCRAM_MECHANISMS",
     "BrokerConfig",
     "BrokerError",
     "BrokerStatus",
+    "BrokerUser",
+    "SecureAccess",
     "broker_answers",
     "ensure_jars",
     "kill",
     "new_cluster_id",
     "render_server_properties",
+    "secure_access",
     "start",
     "status",
     "stop",

@@ -29,6 +29,9 @@ def broker_answers(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
     if len(head) < 16:
         return False
+    size: int
+    correlation_id: int
+    brokers: int
     size, correlation_id, _throttle, brokers = struct.unpack(">iiii", head)
     return 12 <= size <= 1 << 20 and correlation_id == _PROBE_ID and brokers >= 1
 

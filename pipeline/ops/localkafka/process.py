@@ -1,5 +1,6 @@
 """The broker process: ``start``, ``stop`` and ``status`` of the broker launched from a
-``BrokerConfig``'s home, tracked by a pid file and serialised by a start lock."""
+``BrokerConfig``'s home, tracked by a pid file and serialised by a start lock; with
+``secure``, its test CA, certificates and SCRAM user are made on the way."""
 
 from __future__ import annotations
 
@@ -16,10 +17,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from pipeline.ops.localkafka.access import SecureAccess, secure_access
 from pipeline.ops.localkafka.config import LOG4J_CONFIG, BrokerConfig, render_server_properties
+from pipeline.ops.localkafka.credentials import (
+    SCRAM_MECHANISMS,
+    BrokerUser,
+    ensure_user,
+    record_scram,
+    scram_arguments,
+    scram_recorded,
+)
 from pipeline.ops.localkafka.errors import BrokerError
 from pipeline.ops.localkafka.jars import ensure_jars, run_tool
 from pipeline.ops.localkafka.probe import broker_answers, port_free
+from pipeline.ops.localkafka.tls import ensure_tls
 
 JAVA_MISSING = (
     "java not found on PATH: install a Java 17+ runtime "
@@ -39,6 +50,7 @@ class BrokerStatus:
     bootstrap: str
     managed: bool  # started by this module (pid file in the config's home)
     detail: str
+    secure: SecureAccess | None = None  # when it runs with its secure listeners
 
 
 def new_cluster_id() -> str:
@@ -53,7 +65,8 @@ def status(cfg: BrokerConfig | None = None) -> BrokerStatus:
     if pid is not None:
         state = "answers" if answering else "is not answering yet"
         detail = f"broker pid {pid} (home {cfg.home}) {state} on {cfg.bootstrap}"
-        return BrokerStatus(answering, pid, cfg.bootstrap, True, detail)
+        secure = _secure_status(cfg) if answering else None
+        return BrokerStatus(answering, pid, cfg.bootstrap, True, detail, secure)
     if answering:
         detail = f"a Kafka broker not started from {cfg.home} answers on {cfg.bootstrap}"
         return BrokerStatus(True, None, cfg.bootstrap, False, detail)
@@ -73,17 +86,28 @@ def start(cfg: BrokerConfig | None = None, timeout: float = 60) -> BrokerStatus:
 def _start(cfg: BrokerConfig, timeout: float) -> BrokerStatus:
     current = status(cfg)
     if current.running:
+        if cfg.secure and current.secure is None:
+            if not current.managed:
+                raise BrokerError(
+                    f"a Kafka broker not started from {cfg.home} answers on {cfg.bootstrap}, "
+                    "so its secure listeners are unknown here: stop it or choose other ports"
+                )
+            raise BrokerError(
+                f"the broker answering on {cfg.bootstrap} runs without the secure listeners "
+                f"(SASL_SSL on {cfg.sasl_ssl_port}, SSL on {cfg.ssl_port}): stop it "
+                "(`carepipe kafka stop`) and start it again with --secure"
+            )
         how = "started earlier" if current.managed else "not started here"
         return replace(current, detail=f"reusing the running broker ({how}): {current.detail}")
     if current.pid is not None:  # ours, still starting up: wait rather than launch a second one
-        return _wait_until_answering(cfg, current.pid, timeout)
+        return _wait_until_ready(cfg, current.pid, timeout)
     cfg.pid_file.unlink(missing_ok=True)  # stale: its process is gone
-    for port in (cfg.port, cfg.controller_port):
+    for port in cfg.ports:
         if not port_free(cfg.host, port):
             raise BrokerError(
                 f"port {port} on {cfg.host} is taken by another process that is not a Kafka "
                 f"broker answering on {cfg.bootstrap}; stop it or choose other ports "
-                "(BrokerConfig(port=..., controller_port=...))"
+                "(BrokerConfig(port=..., controller_port=..., sasl_ssl_port=..., ssl_port=...))"
             )
     java = shutil.which("java")
     if java is None:
@@ -91,10 +115,15 @@ def _start(cfg: BrokerConfig, timeout: float) -> BrokerStatus:
     ensure_jars(cfg)
     for folder in (cfg.data_dir, cfg.logs_dir):
         folder.mkdir(parents=True, exist_ok=True)
-    cfg.server_properties.write_text(render_server_properties(cfg))
+    user = None
+    if cfg.secure:
+        user = ensure_user(cfg.tls_dir)
+        ensure_tls(cfg.tls_dir)
+    # Only its owner reads it: a secure broker's holds its private key and the PLAIN password.
+    _write_private(cfg.server_properties, render_server_properties(cfg, user))
     classpath = f"{cfg.libs_dir}/*"  # expanded by java itself, not by a shell
     if not (cfg.data_dir / "meta.properties").exists():
-        _format_storage(cfg, java, classpath)
+        _format_storage(cfg, java, classpath, user)
 
     out = cfg.logs_dir / "broker.out"
     cmd = [
@@ -121,7 +150,7 @@ def _start(cfg: BrokerConfig, timeout: float) -> BrokerStatus:
         )
     _CHILDREN[proc.pid] = proc
     cfg.pid_file.write_text(f"{proc.pid}\n")
-    return _wait_until_answering(cfg, proc.pid, timeout)
+    return _wait_until_ready(cfg, proc.pid, timeout)
 
 
 def stop(cfg: BrokerConfig | None = None, timeout: float = 30) -> BrokerStatus:
@@ -162,9 +191,10 @@ def _start_lock(cfg: BrokerConfig) -> Iterator[None]:
         yield
 
 
-def _format_storage(cfg: BrokerConfig, java: str, classpath: str) -> None:
+def _format_storage(cfg: BrokerConfig, java: str, classpath: str, user: BrokerUser | None) -> None:
     # Static controller.quorum.voters means no --standalone: 4.x only allows that flag with
     # controller.quorum.bootstrap.servers (a dynamic quorum).
+    cluster_id = new_cluster_id()
     cmd = [
         java,
         "-cp",
@@ -173,11 +203,106 @@ def _format_storage(cfg: BrokerConfig, java: str, classpath: str) -> None:
         "format",
         # One argument with "=": a base64url id may begin with "-", which would otherwise
         # be read as an option.
-        f"--cluster-id={new_cluster_id()}",
+        f"--cluster-id={cluster_id}",
         "--config",
         str(cfg.server_properties),
     ]
+    if user is not None:  # the SCRAM user goes into the first metadata records
+        cmd += scram_arguments(user)
     run_tool(cmd)
+    if user is not None:
+        record_scram(cfg.tls_dir, cluster_id, user)
+
+
+def _wait_until_ready(cfg: BrokerConfig, pid: int, timeout: float) -> BrokerStatus:
+    """Wait until the broker answers; a secure one also until its SCRAM user exists and its
+    secure listeners accept connections."""
+    deadline = time.monotonic() + timeout
+    started = _wait_until_answering(cfg, pid, timeout)
+    if not cfg.secure:
+        return started
+    try:
+        _ensure_scram_user(cfg)
+        while any(port_free(cfg.host, port) for port in (cfg.sasl_ssl_port, cfg.ssl_port)):
+            if time.monotonic() > deadline:
+                raise BrokerError(
+                    f"the broker (pid {pid}) answers on {cfg.bootstrap} but not on its secure "
+                    f"listeners {cfg.sasl_ssl_bootstrap} and {cfg.ssl_bootstrap}:\n"
+                    + _log_tail(cfg)
+                )
+            time.sleep(0.1)
+    except BrokerError:
+        _terminate(pid, 10)  # half made: the next start begins again from the top
+        cfg.pid_file.unlink(missing_ok=True)
+        raise
+    return replace(started, secure=secure_access(cfg))
+
+
+def _ensure_scram_user(cfg: BrokerConfig) -> None:
+    """Give the cluster the user's SCRAM credentials unless it got them at format time: a home
+    formatted without --secure (or whose tls/ folder was made anew) gets them here, through
+    the PLAINTEXT listener."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import UserScramCredentialUpsertion
+
+    user = ensure_user(cfg.tls_dir)
+    cluster_id = _cluster_id(cfg)
+    if scram_recorded(cfg.tls_dir, cluster_id, user):
+        return
+    upserts = [
+        UserScramCredentialUpsertion(user.username, mechanism, user.password)
+        for mechanism in SCRAM_MECHANISMS
+    ]
+    failures: dict[str, str] = {}
+    try:
+        with KafkaAdminClient(bootstrap_servers=cfg.bootstrap, request_timeout_ms=10_000) as admin:
+            for upsert in upserts:  # one request each: a request may alter a user only once
+                for name, error in admin.alter_user_scram_credentials([upsert]).items():
+                    if error:
+                        failures[f"{name} {upsert.mechanism.name}"] = error
+    except Exception as exc:  # kafka-python raises many kinds; all mean the same here
+        raise BrokerError(
+            f"could not create the SCRAM user {user.username!r} on {cfg.bootstrap}: {exc}; "
+            f"stop the broker, delete {cfg.data_dir} (its topics go with it) and start again"
+        ) from exc
+    if failures:
+        raise BrokerError(
+            f"the broker on {cfg.bootstrap} refused the SCRAM user {user.username!r}: {failures}"
+        )
+    record_scram(cfg.tls_dir, cluster_id, user)
+
+
+def _cluster_id(cfg: BrokerConfig) -> str:
+    meta = cfg.data_dir / "meta.properties"
+    for line in meta.read_text().splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() == "cluster.id":
+            return value.strip()
+    raise BrokerError(f"{meta} names no cluster.id")
+
+
+def _secure_status(cfg: BrokerConfig) -> SecureAccess | None:
+    """The secure listeners of the home's running broker, if ``cfg`` wants them and the
+    server.properties it started with declares them."""
+    if not cfg.secure:
+        return None
+    listeners = f"SASL_SSL://{cfg.sasl_ssl_bootstrap},SSL://{cfg.ssl_bootstrap}"
+    try:
+        if listeners not in cfg.server_properties.read_text():
+            return None
+    except OSError:
+        return None
+    try:
+        return secure_access(cfg)
+    except BrokerError:
+        return None
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
 
 
 def _wait_until_answering(cfg: BrokerConfig, pid: int, timeout: float) -> BrokerStatus:

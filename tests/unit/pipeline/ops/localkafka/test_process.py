@@ -4,6 +4,7 @@ fake `java`)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import os
 import signal
 import subprocess
@@ -14,8 +15,10 @@ import pytest
 
 from pipeline.ops.localkafka import process
 from pipeline.ops.localkafka.config import BrokerConfig
+from pipeline.ops.localkafka.credentials import load_user, scram_recorded
 from pipeline.ops.localkafka.errors import BrokerError
-from tests.unit.pipeline.ops.localkafka.fakes import fake_tool, make_cfg, metadata_reply
+from pipeline.ops.localkafka.tls import TlsFiles
+from tests.unit.pipeline.ops.localkafka.fakes import fake_tool, free_port, make_cfg, metadata_reply
 
 # ---------------------------------------------------------------- cluster id
 
@@ -179,3 +182,53 @@ def test_start_gives_up_and_stops_a_silent_broker(tmp_path: Path, monkeypatch) -
         process.start(cfg, timeout=1)
     assert not cfg.pid_file.exists()
     assert children == process._CHILDREN  # stopped and reaped
+
+
+# ---------------------------------------------------------------- secure (fake java)
+
+
+def test_a_secure_start_formats_with_the_scram_user(tmp_path: Path, monkeypatch) -> None:
+    cfg = make_cfg(tmp_path, secure=True, sasl_ssl_port=free_port(), ssl_port=free_port())
+    args = tmp_path / "format-args"
+    fake_tool(
+        monkeypatch,
+        tmp_path / "bin",
+        "java",
+        f'case "$*" in *StorageTool*) printf "%s\\n" "$@" > "{args}"; '
+        f'touch "{cfg.data_dir}/meta.properties"; exit 0;; esac\n'
+        "echo 'ERROR Exiting Kafka due to fatal exception: boom'\nexit 1\n",
+    )
+    with pytest.raises(BrokerError, match="exited during startup"):
+        process.start(cfg, timeout=10)
+    user = load_user(cfg.tls_dir)
+    assert user is not None
+    format_args = args.read_text().splitlines()
+    assert format_args[-2:] == [
+        f"--add-scram=SCRAM-SHA-512=[name=carepipe,password={user.password}]",
+        f"--add-scram=SCRAM-SHA-256=[name=carepipe,password={user.password}]",
+    ]
+    (cluster_id,) = [a.split("=", 1)[1] for a in format_args if a.startswith("--cluster-id=")]
+    assert scram_recorded(cfg.tls_dir, cluster_id, user)  # no need to add it after the start
+    assert cfg.server_properties.stat().st_mode & 0o777 == 0o600
+    assert f'user_carepipe="{user.password}"' in cfg.server_properties.read_text()
+    assert TlsFiles(cfg.tls_dir).ca_file.exists()
+
+
+def test_a_secure_start_checks_its_secure_ports(tmp_path: Path, fake_server) -> None:
+    taken = fake_server(b"")
+    cfg = make_cfg(tmp_path, secure=True, sasl_ssl_port=taken, ssl_port=free_port())
+    with pytest.raises(BrokerError, match=f"^port {taken} on 127.0.0.1 is taken"):
+        process.start(cfg)
+
+
+def test_a_running_broker_without_secure_listeners_is_not_reused_as_secure(
+    tmp_path: Path, monkeypatch, fake_server
+) -> None:
+    plain = make_cfg(tmp_path, port=fake_server(metadata_reply()))
+    spawn_fake_broker(plain, monkeypatch)
+    plain.server_properties.write_text("listeners=PLAINTEXT://127.0.0.1:1\n")
+    secure = dataclasses.replace(plain, secure=True)
+    assert process.status(secure).running and process.status(secure).secure is None
+    with pytest.raises(BrokerError, match=r"runs without the secure listeners .*--secure"):
+        process.start(secure)
+    process.stop(plain)
