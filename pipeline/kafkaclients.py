@@ -9,6 +9,7 @@ clients from here, so a cluster that needs SASL_SSL needs it set once, in ``CARE
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ssl
 from typing import Any
 
@@ -134,23 +135,20 @@ class _Problem:
 
 async def _check_one(settings: Settings, host: str, port: int, timeout_s: float) -> _Problem | None:
     from aiokafka import errors
-    from aiokafka.conn import create_conn
+    from aiokafka.conn import AIOKafkaConnection
 
     p, protocol, where = ENV_PREFIX, settings.security_protocol, f"{host}:{port}"
-    conn = None
+    conn = AIOKafkaConnection(
+        host,
+        port,
+        client_id=f"{settings.app_id}-access-check",
+        request_timeout_ms=int(timeout_s * 1000),
+        ssl_context=ssl_context(settings),
+        security_protocol=protocol,
+        **_sasl(settings),
+    )
     try:
-        conn = await asyncio.wait_for(
-            create_conn(
-                host,
-                port,
-                client_id=f"{settings.app_id}-access-check",
-                request_timeout_ms=int(timeout_s * 1000),
-                ssl_context=ssl_context(settings),
-                security_protocol=protocol,
-                **_sasl(settings),
-            ),
-            timeout_s,
-        )
+        await asyncio.wait_for(conn.connect(), timeout_s)
         return None
     except ssl.SSLCertVerificationError as exc:
         source = settings.ssl_ca_file or "the system's trust store"
@@ -183,8 +181,11 @@ async def _check_one(settings: Settings, host: str, port: int, timeout_s: float)
             fatal=False,
         )
     finally:
-        if conn is not None:
-            conn.close()
+        # Closed, and given the moment a TLS transport needs to finish closing, before the
+        # loop that owns it ends.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(conn.close()), 1.0)
+        await asyncio.sleep(0.05)
 
 
 def _first_line(exc: BaseException) -> str:
