@@ -63,12 +63,17 @@ def show_settings() -> None:
 @click.option("--events", type=int, default=3000, show_default=True)
 @click.option("--rate", type=float, default=100, show_default=True, help="Events per second.")
 @click.option("--seed", type=int, default=7, show_default=True)
-def demo(duration: float | None, customers: int, events: int, rate: float, seed: int) -> None:
+@click.option("--secure", is_flag=True, help="Run over SASL_SSL (SCRAM-SHA-512) and TLS.")
+def demo(
+    duration: float | None, customers: int, events: int, rate: float, seed: int, secure: bool
+) -> None:
     """Start the broker and a worker, stream simulated events, show alerts live.
 
     Ctrl-C (or --duration) stops everything it started and prints the summary.
     """
     from pipeline.ops.demo import run_demo
 
-    summary = run_demo(duration, customers=customers, events=events, rate=rate, seed=seed)
+    summary = run_demo(
+        duration, customers=customers, events=events, rate=rate, seed=seed, secure=secure
+    )
     sys.exit(0 if sum(summary.normalized.values()) else 1)

@@ -54,8 +54,11 @@ def run_demo(
     events: int = 3000,
     rate: float = 100,
     seed: int = 7,
+    secure: bool = False,
 ) -> Summary:
-    """Runs until ``duration_s`` passes or Ctrl-C; stops what it started."""
+    """Runs until ``duration_s`` passes or Ctrl-C; stops what it started. With ``secure``,
+    the broker runs its secure listeners and every client of the demo, the worker's
+    included, connects over SASL_SSL with SCRAM-SHA-512."""
     # Each run gets its own topics and group, so the same stream raises its alerts again;
     # CAREPIPE_* variables still win.
     run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
@@ -64,13 +67,16 @@ def run_demo(
         "CAREPIPE_APP_ID": f"care-pipeline-demo{run}",
     }
     env = {k: v for k, v in defaults.items() if k not in os.environ}
-    settings = load_settings({**os.environ, **env})
-    broker = localkafka.BrokerConfig()
+    broker = localkafka.BrokerConfig(secure=secure)
     # A broker that was running before the demo is left running after it.
     started_broker = not localkafka.status(broker).running
     with console.status("Starting the local Kafka broker (the first start resolves its jars)..."):
         status = localkafka.start(broker)
     console.print(f"[green]broker[/] {status.detail}")
+    if status.secure is not None:
+        env.update(status.secure.environment())
+        console.print(f"[green]SASL_SSL[/] {status.secure.sasl_ssl_bootstrap}, SCRAM-SHA-512")
+    settings = load_settings({**os.environ, **env})
     admin.ensure_topics(settings)
     console.print(f"topics: {settings.topic('interactions.*')} -> {settings.topic('care.alerts')}")
 

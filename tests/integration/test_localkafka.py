@@ -14,7 +14,9 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import NewTopic
 
+from pipeline.kafkaclients import check_access
 from pipeline.ops import localkafka as lk
+from pipeline.settings import load_settings
 
 pytestmark = pytest.mark.integration
 
@@ -123,6 +125,9 @@ def test_a_home_formatted_without_secure_gets_its_secure_listeners(cfg: lk.Broke
 
 
 def scram_client_lists_topics(access: lk.SecureAccess) -> bool:
+    # aiokafka, the worker's client, as the worker's start-up check connects; then kafka-python.
+    check_access(load_settings(access.environment("SCRAM-SHA-512")), timeout_s=10)
+    check_access(load_settings(access.environment("SCRAM-SHA-256")), timeout_s=10)
     with KafkaAdminClient(
         bootstrap_servers=access.sasl_ssl_bootstrap,
         security_protocol="SASL_SSL",

@@ -241,34 +241,40 @@ def _wait_until_ready(cfg: BrokerConfig, pid: int, timeout: float) -> BrokerStat
 def _ensure_scram_user(cfg: BrokerConfig) -> None:
     """Give the cluster the user's SCRAM credentials unless it got them at format time: a home
     formatted without --secure (or whose tls/ folder was made anew) gets them here, through
-    the PLAINTEXT listener."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import UserScramCredentialUpsertion
-
+    the PLAINTEXT listener, with Kafka's own ConfigCommand (kafka-python's SCRAM-SHA-512
+    upsertion is not accepted by a 4.3 broker's authenticator)."""
     user = ensure_user(cfg.tls_dir)
     cluster_id = _cluster_id(cfg)
     if scram_recorded(cfg.tls_dir, cluster_id, user):
         return
-    upserts = [
-        UserScramCredentialUpsertion(user.username, mechanism, user.password)
-        for mechanism in SCRAM_MECHANISMS
-    ]
-    failures: dict[str, str] = {}
+    java = shutil.which("java")
+    if java is None:
+        raise BrokerError(JAVA_MISSING)
     try:
-        with KafkaAdminClient(bootstrap_servers=cfg.bootstrap, request_timeout_ms=10_000) as admin:
-            for upsert in upserts:  # one request each: a request may alter a user only once
-                for name, error in admin.alter_user_scram_credentials([upsert]).items():
-                    if error:
-                        failures[f"{name} {upsert.mechanism.name}"] = error
-    except Exception as exc:  # kafka-python raises many kinds; all mean the same here
+        for mechanism in SCRAM_MECHANISMS:  # one request each: a request may alter a user once
+            run_tool(
+                [
+                    java,
+                    "-cp",
+                    f"{cfg.libs_dir}/*",
+                    "kafka.admin.ConfigCommand",
+                    "--bootstrap-server",
+                    cfg.bootstrap,
+                    "--alter",
+                    "--entity-type",
+                    "users",
+                    "--entity-name",
+                    user.username,
+                    "--add-config",
+                    f"{mechanism}=[password={user.password}]",
+                ]
+            )
+    except BrokerError as exc:
+        said = str(exc).replace(user.password, "********")
         raise BrokerError(
-            f"could not create the SCRAM user {user.username!r} on {cfg.bootstrap}: {exc}; "
+            f"could not create the SCRAM user {user.username!r} on {cfg.bootstrap}: {said}; "
             f"stop the broker, delete {cfg.data_dir} (its topics go with it) and start again"
         ) from exc
-    if failures:
-        raise BrokerError(
-            f"the broker on {cfg.bootstrap} refused the SCRAM user {user.username!r}: {failures}"
-        )
     record_scram(cfg.tls_dir, cluster_id, user)
 
 
