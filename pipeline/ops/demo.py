@@ -73,6 +73,26 @@ def run_demo(
     with console.status("Starting the local Kafka broker (the first start resolves its jars)..."):
         status = localkafka.start(broker)
     console.print(f"[green]broker[/] {status.detail}")
+    try:
+        summary = _run(env, status, run, duration_s, customers, events, rate, seed)
+    finally:
+        if started_broker:
+            console.print(f"[green]broker[/] {localkafka.stop(broker).detail}")
+    console.print(f"[bold]summary[/] {summary.render()}")
+    return summary
+
+
+def _run(
+    env: dict[str, str],
+    status: localkafka.BrokerStatus,
+    run: str,
+    duration_s: float | None,
+    customers: int,
+    events: int,
+    rate: float,
+    seed: int,
+) -> Summary:
+    """The demo on a running broker: topics, a worker, the stream; stops the worker."""
     if status.secure is not None:
         env.update(status.secure.environment())
         console.print(f"[green]SASL_SSL[/] {status.secure.sasl_ssl_bootstrap}, SCRAM-SHA-512")
@@ -81,8 +101,12 @@ def run_demo(
     console.print(f"topics: {settings.topic('interactions.*')} -> {settings.topic('care.alerts')}")
 
     worker = WorkerProcess(env, Path(settings.data_dir) / f"demo-worker-{run}.log")
-    with console.status(f"Starting a worker (log: {worker.log_path})..."):
-        worker.start()
+    try:
+        with console.status(f"Starting a worker (log: {worker.log_path})..."):
+            worker.start()
+    except BaseException:  # not ready in time, or Ctrl-C: it is stopped all the same
+        worker.stop()
+        raise
     console.print(
         f"[green]worker[/] up: metrics {worker.web_url}/metrics, "
         f"customer lookup {worker.web_url}/customers/<id>"
@@ -126,9 +150,6 @@ def run_demo(
         sender.join(timeout=10)
         reader.close()
         worker.stop()
-        if started_broker:
-            console.print(f"[green]broker[/] {localkafka.stop(broker).detail}")
-    console.print(f"[bold]summary[/] {summary.render()}")
     return summary
 
 
