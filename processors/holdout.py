@@ -9,6 +9,7 @@ close below ``recover_below``, then no new one for the cooldown.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -90,7 +91,7 @@ def threshold_for_budget(
             high = middle
         else:
             low = middle
-    return round(high, 3)
+    return math.ceil(high * 1000) / 1000  # rounded up: within the budget still
 
 
 def sequences_of(replayed: Replay) -> dict[str, list[ScorePoint]]:
