@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(
         None, description="YAML rules laid over the defaults (pipeline/default_rules.yaml)."
     )
+    model_file: Path | None = Field(
+        None,
+        description="A trained risk model (`carepipe train --out`): AT_RISK is scored by it "
+        "instead of the rules' points; none: the rules.",
+    )
     follow_up_check_seconds: float = Field(
         30.0, gt=0, le=3600, description="How often due follow-ups are looked for."
     )

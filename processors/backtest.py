@@ -31,6 +31,7 @@ from processors.history import DAY_MS, CustomerHistory, ms
 from processors.interaction import Interaction, Source
 from processors.normalize import NormalizeConfig, Normalizer, handle_key
 from processors.profile import CustomerProfile
+from processors.risk import Assessor, assess
 from processors.rules import Rules
 from processors.sentiment import SentimentScorer
 
@@ -128,6 +129,7 @@ class CustomerTrack:
     """One customer's scores and AT_RISK openings in the replay, dated by replay time."""
 
     scores: list[tuple[int, float]] = field(default_factory=list)
+    moments: list[int] = field(default_factory=list)  # the scored interactions' event times
     at_risk_opened: list[int] = field(default_factory=list)
     first_reasons: tuple[str, ...] = ()
 
@@ -146,8 +148,14 @@ class Replay:
     duplicates: int = 0
 
 
-def replay(prepared: Prepared, rules: Rules, progress: Progress | None = None) -> Replay:
-    """Runs every step through process_interaction with in-memory histories and profiles."""
+def replay(
+    prepared: Prepared,
+    rules: Rules,
+    progress: Progress | None = None,
+    assessor: Assessor = assess,
+) -> Replay:
+    """Runs every step through process_interaction with in-memory histories and profiles;
+    ``assessor`` scores the risk (the rules' points, or a trained model's)."""
     result = Replay(rules.version, rules.alerting.at_risk_threshold)
     histories: dict[str, CustomerHistory] = {}
     profiles: dict[str, CustomerProfile] = {}
@@ -171,15 +179,20 @@ def replay(prepared: Prepared, rules: Rules, progress: Progress | None = None) -
             interaction = step.interaction
             cid = interaction.customer_id
             outcome = process_interaction(
-                histories.get(cid), interaction, profiles.get(cid), rules, _datetime(step.at)
+                histories.get(cid),
+                interaction,
+                profiles.get(cid),
+                rules,
+                _datetime(step.at),
+                assessor,
             )
             histories[cid] = outcome.history
             result.interactions += 1
             result.duplicates += outcome.duplicate
             if outcome.risk is not None:
-                result.tracks.setdefault(cid, CustomerTrack()).scores.append(
-                    (step.at, outcome.risk.score)
-                )
+                track = result.tracks.setdefault(cid, CustomerTrack())
+                track.scores.append((step.at, outcome.risk.score))
+                track.moments.append(ms(interaction.occurred_at))
             for alert in outcome.alerts:
                 _count(result, alert, step.at)
             for case_id, when in outcome.history.follow_ups_due.items():

@@ -23,7 +23,7 @@ from processors.history import (
 )
 from processors.interaction import Interaction, Source
 from processors.profile import CustomerProfile
-from processors.risk import RiskAssessment, assess
+from processors.risk import Assessor, RiskAssessment, assess
 from processors.rules import Rules
 
 
@@ -60,8 +60,10 @@ def process_interaction(
     profile: CustomerProfile | None,
     rules: Rules,
     now: datetime,
+    assessor: Assessor = assess,
 ) -> CareOutcome:
-    """Updates ``history`` (in place, when given) and decides the alerts."""
+    """Updates ``history`` (in place, when given) and decides the alerts; ``assessor``
+    scores the risk (the rules' points by default, or a trained model's)."""
     if history is not None and interaction.interaction_id in history.seen:
         delivery = history.deliveries.get(interaction.interaction_id)
         if delivery is not None and delivery.source == source_key(interaction.source):
@@ -74,7 +76,7 @@ def process_interaction(
     if ms(interaction.occurred_at) < updated.watermark - HISTORY_DAYS * DAY_MS:
         seq = remember(updated, interaction, [])
         return CareOutcome(updated, seq=seq)  # too late to say anything about the customer
-    risk = assess(updated, interaction, profile, rules)
+    risk = assessor(updated, interaction, profile, rules)
     alerts = decide(updated, interaction, risk, profile, rules, now)
     seq = remember(updated, interaction, alerts)
     return CareOutcome(updated, risk, alerts, seq=seq, first_contact=first)

@@ -4,7 +4,7 @@ line a person can read, multiplied for high-value customers and near renewals.""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,6 +52,11 @@ class RiskAssessment:
     @property
     def codes(self) -> list[str]:
         return [reason.code for reason in self.reasons]
+
+
+# What scores an interaction: :func:`assess` (the rules' points, the default) or a
+# trained model's ``assess`` (processors/model.py), called with the history already updated.
+Assessor = Callable[[CustomerHistory, Interaction, CustomerProfile, Rules], RiskAssessment]
 
 
 def assess(

@@ -31,6 +31,7 @@ for command in (
     simulation.sample,
     simulation.simulate,
     measure.backtest,
+    measure.train,
     measure.bench,
     measure.bench_core,
     measure.bench_floor,

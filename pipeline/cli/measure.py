@@ -24,9 +24,24 @@ import click
 )
 @click.option(
     "--compare",
-    "compare_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A second rules file, replayed and reported side by side.",
+    "compare_specs",
+    multiple=True,
+    metavar="FILE",
+    help="Repeatable. Once with a rules file: that file beside --rules (the A/B report). "
+    "Otherwise, or with a model file (.json) or `default` (the built-in rules): every one "
+    "judged on the last 30 days (--test-from) after a warm-up, in one table.",
+)
+@click.option(
+    "--test-from",
+    "test_from_text",
+    metavar="ISO",
+    help="Start of the test window of --compare (default: 30 days before the last event).",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0, min_open=True),
+    help="Set each AT_RISK threshold of --compare to meet this many alerts per 1,000 "
+    "customers per day, on the days before the test window.",
 )
 @click.option(
     "--horizon",
@@ -49,15 +64,24 @@ def backtest(
     events: Path,
     truth: Path,
     rules_file: Path | None,
-    compare_file: Path | None,
+    compare_specs: tuple[str, ...],
+    test_from_text: str | None,
+    budget: float | None,
     horizon: int,
     report: Path | None,
     plot: Path | None,
 ) -> None:
     """Replay EVENTS (a `carepipe simulate --out` file) offline through the normalizers
     and the risk rules, and score the AT_RISK alerts against the ground truth: precision,
-    recall, F1, lead time, alert volume. --compare runs a second rules file beside it.
+    recall, F1, lead time, alert volume. --compare runs a second rules file beside it, or
+    compares rules and model files (`carepipe train`) on a later test window.
     Without --report the Markdown report goes to standard output."""
+    if _comparison_wanted(compare_specs, test_from_text, budget):
+        _compare(events, truth, compare_specs, test_from_text, budget, horizon, report)
+        return
+    compare_file = Path(compare_specs[0]) if compare_specs else None
+    if compare_file is not None and not compare_file.is_file():
+        raise click.BadParameter(f"{compare_file}: no such file", param_hint="--compare")
     from pipeline.measure.backtest import (
         markdown,
         report_data,
@@ -78,6 +102,115 @@ def backtest(
     write_report(report, data)
     for rules in data["rules"]:
         click.echo(summary_line(rules))
+
+
+def _comparison_wanted(specs: tuple[str, ...], test_from: str | None, budget: float | None) -> bool:
+    return (
+        len(specs) > 1
+        or test_from is not None
+        or budget is not None
+        or any(spec == "default" or spec.lower().endswith(".json") for spec in specs)
+    )
+
+
+def _compare(
+    events: Path,
+    truth: Path,
+    specs: tuple[str, ...],
+    test_from_text: str | None,
+    budget: float | None,
+    horizon: int,
+    report: Path | None,
+) -> None:
+    from pipeline.measure.comparison import markdown, run_comparison, write_report
+    from pipeline.simulation.simulate import parse_time
+
+    if not specs:
+        raise click.UsageError("--test-from and --budget go with --compare")
+    try:
+        test_from = parse_time(test_from_text) if test_from_text else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--test-from") from exc
+    data = run_comparison(events, truth, list(specs), test_from, budget, horizon)
+    if report is None:
+        click.echo(markdown(data), nl=False)
+        return
+    write_report(report, data)
+    click.echo(markdown(data), nl=False)
+
+
+@click.command(short_help="Train the explainable risk model on recorded events.")
+@click.argument("events", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--truth",
+    "--outcomes",
+    "truth",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="Churn outcomes: the ground truth CSV of `carepipe simulate --truth`.",
+)
+@click.option(
+    "--until",
+    "until_text",
+    metavar="ISO",
+    required=True,
+    help="End of the training window: nothing at or after it is read or labelled.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The model file to write (JSON), for CAREPIPE_MODEL_FILE and backtest --compare.",
+)
+@click.option(
+    "--horizon-days",
+    type=click.IntRange(1, 365),
+    default=30,
+    show_default=True,
+    help="Label: churned within this many days of the interaction.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(0, min_open=True),
+    default=1.5,
+    show_default=True,
+    help="AT_RISK alerts per 1,000 customers per day the threshold is set to, on the window.",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Rules whose signals are features (default: the defaults).",
+)
+def train(
+    events: Path,
+    truth: Path,
+    until_text: str,
+    out: Path,
+    horizon_days: int,
+    budget: float,
+    rules_file: Path | None,
+) -> None:
+    """Replay EVENTS before --until through the worker's scoring, take the features of
+    every interaction (the rules' signals and their raw inputs), label each one "churned
+    within --horizon-days", fit a calibrated logistic regression (scikit-learn, the
+    `train` extra) and write the model file."""
+    from pipeline.measure.training import summary, train, write_model
+    from pipeline.simulation.simulate import parse_time
+
+    try:
+        until = parse_time(until_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--until") from exc
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        raise click.ClickException(
+            "training needs scikit-learn: pip install 'care-pipeline[train]'"
+        ) from exc
+    data = train(events, truth, until, horizon_days, budget, rules_file)
+    write_model(out, data)
+    click.echo(summary(data))
 
 
 @click.command(short_help="Measure throughput, latency and memory against the ceiling.")

@@ -9,6 +9,7 @@ from datetime import timedelta
 import faust
 
 from pipeline import kafkaclients
+from pipeline.modelfile import load_model
 from pipeline.rulesfile import load_rules
 from pipeline.schemaregistry import SchemaRegistry
 from pipeline.settings import Settings
@@ -27,7 +28,9 @@ from pipeline.worker import (
 )
 from pipeline.worker.monitor import setup_monitor
 from processors.channel_windows import PartialWindows
+from processors.model import RiskModel
 from processors.normalize import NormalizeConfig, Normalizer
+from processors.risk import assess
 from processors.rules import Rules
 from sinks.metrics import PipelineMetrics
 
@@ -43,12 +46,14 @@ def build_app(
     rules: Rules | None = None,
     schema_ids: Mapping[str, int] | None = None,
     registry: SchemaRegistry | None = None,
+    model: RiskModel | None = None,
 ) -> faust.App:
     """The worker's app: topics, tables and agents declared, not yet started.
 
     ``schema_ids`` (prefixed topic -> schema id) makes it write those topics' values in
     the Confluent wire format; ``registry`` is asked for the writer schemas of the
-    Confluent-framed records it reads.
+    Confluent-framed records it reads. ``model`` (else CAREPIPE_MODEL_FILE's) scores
+    AT_RISK in place of the rules' points, with its own threshold.
 
     Every agent runs as one task (Faust's default concurrency): with more, Faust may commit
     past a record still in flight and lose it on a crash (faust #606). Scale out with
@@ -56,6 +61,10 @@ def build_app(
     """
     codecs.register(schema_ids, registry)
     rules = rules or load_rules(settings.rules_file)
+    if model is None and settings.model_file is not None:
+        model = load_model(settings.model_file)
+    if model is not None:
+        rules = model.alerting_rules(rules)
     datadir = settings.data_dir / settings.app_id
     datadir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
@@ -115,6 +124,7 @@ def build_app(
         metrics,
         partials,
         cache_size=settings.history_cache_size,
+        assessor=assess if model is None else model.assess,
     )
     care.register(
         app, declared_topics, normalize, scorer, metrics, batched=settings.hot_path == "batched"

@@ -33,6 +33,7 @@ from processors.due import DueIndex
 from processors.history import CustomerHistory, ms
 from processors.interaction import Interaction, Source
 from processors.profile import CustomerProfile
+from processors.risk import Assessor, assess
 from processors.rules import Rules
 from sinks.metrics import PipelineMetrics
 
@@ -73,6 +74,7 @@ class Scorer:
         metrics: PipelineMetrics,
         windows: PartialWindows,
         cache_size: int = 0,
+        assessor: Assessor = assess,
     ) -> None:
         self.app = app
         self.outbox = Outbox(app)
@@ -84,6 +86,7 @@ class Scorer:
         self.histories = tables.histories
         self.profiles = tables.profiles
         self.rules = rules
+        self.assessor = assessor
         self.metrics = metrics
         self.windows = windows
         self.cache = HistoryCache(cache_size)
@@ -167,7 +170,9 @@ class Scorer:
     async def _score(self, interaction: Interaction, held: list[Send] | None) -> None:
         started = time.perf_counter()
         history, profile = self.load(interaction.customer_id)
-        outcome = process_interaction(history, interaction, profile, self.rules, datetime.now(UTC))
+        outcome = process_interaction(
+            history, interaction, profile, self.rules, datetime.now(UTC), self.assessor
+        )
         if outcome.duplicate:
             self.metrics.duplicate(interaction, replay=outcome.replay)
             if outcome.replay:
