@@ -47,8 +47,8 @@ def test_the_worker_consumes_through_it(worker: faust.App) -> None:
     assert sorted(batching.batch_handlers(worker)) == [
         "care.judgements",
         "customers.erasures",
-        "customers.outcomes",
         "customers.handles",
+        "customers.outcomes",
         "customers.profiles",
         "interactions.chat",
         "interactions.email",
