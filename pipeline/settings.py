@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     follow_up_check_seconds: float = Field(
         30.0, gt=0, le=3600, description="How often due follow-ups are looked for."
     )
+    outcome_horizon_days: float = Field(
+        30.0,
+        gt=0,
+        le=365,
+        description="Days after an AT_RISK alert in which a CHURNED outcome proves it right.",
+    )
+    judgement_check_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="How often AT_RISK alerts whose horizon has passed are looked for.",
+    )
     metrics_window_seconds: float = Field(
         60.0, ge=1, le=3600, description="Tumbling window of the care.metrics topic."
     )

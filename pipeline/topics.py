@@ -41,6 +41,12 @@ REKEYED = TopicSpec("interactions.rekeyed", "Interaction", {"retention.ms": str(
 # Dead letters keep their original bytes, whatever they are: no schema.
 DLQ = TopicSpec("interactions.dlq", None, {"retention.ms": str(30 * DAY_MS)})
 ALERTS = TopicSpec("care.alerts", "CareAlert")
+# What became of each customer (churned, renewed, ...), keyed by customer id, so that each
+# outcome meets its customer's history: retained like the raw channels.
+OUTCOMES = TopicSpec("customers.outcomes", "CustomerOutcome")
+# Internal: "judge this customer's AT_RISK openings" ticks, keyed by customer id, sent when
+# an opening's horizon has passed, so that the verdict is taken in the owning partition.
+JUDGEMENTS = TopicSpec("care.judgements", None, {"retention.ms": str(DAY_MS)})
 # Internal: "check this customer's follow-ups" ticks, keyed by customer id, so that the
 # timer's work runs in the partition that owns the customer's history.
 FOLLOW_UPS = TopicSpec("care.followups", None, {"retention.ms": str(DAY_MS)})
@@ -74,6 +80,8 @@ TOPICS = (
     METRIC_FACTS,
     METRICS,
     ERASURES,
+    OUTCOMES,
+    JUDGEMENTS,
 )
 # The worker's tables. Faust names each one's changelog "<app id>-<table>-changelog";
 # admin.ensure_topics creates them with the other topics, so that a worker never meets a

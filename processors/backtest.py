@@ -44,6 +44,7 @@ _TIME_FIELD = {
     "CHAT": "ended_at",
     "EMAIL": "sent_at",
     "SOCIAL": "posted_at",
+    "OUTCOME": "occurred_at",
 }
 Progress = Callable[[int], None]
 

@@ -22,6 +22,7 @@ from processors.history import (
     update_history,
 )
 from processors.interaction import Interaction, Source
+from processors.outcomes import note_openings
 from processors.profile import CustomerProfile
 from processors.risk import Assessor, RiskAssessment, assess
 from processors.rules import Rules
@@ -78,6 +79,7 @@ def process_interaction(
         return CareOutcome(updated, seq=seq)  # too late to say anything about the customer
     risk = assessor(updated, interaction, profile, rules)
     alerts = decide(updated, interaction, risk, profile, rules, now)
+    updated.at_risk_ledger = note_openings(updated.at_risk_ledger, alerts)
     seq = remember(updated, interaction, alerts)
     return CareOutcome(updated, risk, alerts, seq=seq, first_contact=first)
 

@@ -1,7 +1,7 @@
 """The closed vocabularies of the contracts: channel, outcome, severity, alert type and
-status, tier. Each is a ``Literal`` whose values are the symbols of the Avro enum of the
-same name in schemas/ (a unit test holds them equal), with the values as a tuple in
-schema order.
+status, tier, what became of a customer. Each is a ``Literal`` whose values are the symbols
+of the Avro enum of the same name in schemas/ (a unit test holds them equal), with the
+values as a tuple in schema order.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ Severity = Literal["LOW", "MEDIUM", "HIGH", "CRITICAL"]
 AlertType = Literal["AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP", "RECOVERED"]
 AlertStatus = Literal["OPEN", "ESCALATED", "CLOSED"]
 Tier = Literal["BASIC", "SILVER", "GOLD", "PLATINUM"]
+CustomerOutcomeType = Literal["CHURNED", "RENEWED", "DOWNGRADED", "WON_BACK"]
 
 CHANNELS: tuple[Channel, ...] = get_args(Channel)
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
@@ -25,3 +26,4 @@ ALERT_STATUSES: tuple[AlertStatus, ...] = get_args(AlertStatus)
 TIERS: tuple[Tier, ...] = get_args(Tier)
 DIRECTIONS: tuple[Direction, ...] = get_args(Direction)
 SENTIMENT_SOURCES: tuple[SentimentSource, ...] = get_args(SentimentSource)
+CUSTOMER_OUTCOMES: tuple[CustomerOutcomeType, ...] = get_args(CustomerOutcomeType)

@@ -18,6 +18,7 @@ from typing import Any
 
 from processors.domain import AlertType, Channel, Outcome, Severity
 from processors.interaction import Interaction
+from processors.outcomes import AtRiskLedger
 from processors.rules import Rules
 
 DAY_MS = 86_400_000
@@ -204,7 +205,8 @@ class CustomerHistory:
     Exempt are the fields that record decisions, taken when an event arrives and so at
     a different moment in a different order: ``open_alerts``, ``closed_alerts_at`` and
     ``last_score`` (what alerts.decide opened, closed and scored), ``follow_ups_due``
-    (scheduled from the processing time, taken off when sent), and the arrival order
+    (scheduled from the processing time, taken off when sent), ``at_risk_ledger`` (the
+    AT_RISK openings still to be judged against outcomes), and the arrival order
     itself: ``applied`` counts the interactions applied, so the n-th one applied carries
     ``seq`` n in its delivery, and a replay says where in that order its decisions fell.
 
@@ -239,6 +241,9 @@ class CustomerHistory:
     deliveries: dict[str, Delivery] = field(default_factory=dict)
     # What the last follow-up ticks sent, newest last (at most MAX_TICKS).
     tick_deliveries: list[Delivery] = field(default_factory=list)
+    # AT_RISK openings to judge and outcomes counted (processors/outcomes.py); None until
+    # the first of either.
+    at_risk_ledger: AtRiskLedger | None = None
 
     # Windows ---------------------------------------------------------------------------
 
@@ -301,6 +306,7 @@ class CustomerHistory:
             "applied": self.applied,
             "deliveries": {key: d.to_dict() for key, d in self.deliveries.items()},
             "tick_deliveries": [d.to_dict() for d in self.tick_deliveries],
+            "at_risk_ledger": self.at_risk_ledger and self.at_risk_ledger.to_dict(),
         }
 
     @classmethod
@@ -329,6 +335,7 @@ class CustomerHistory:
         }
         values["deliveries"] = {k: Delivery(**v) for k, v in values.get("deliveries", {}).items()}
         values["tick_deliveries"] = [Delivery(**d) for d in values.get("tick_deliveries", [])]
+        values["at_risk_ledger"] = AtRiskLedger.from_dict(values.get("at_risk_ledger"))
         return cls(**values)
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
 from processors.alerts import CareAlert
+from processors.domain import CUSTOMER_OUTCOMES
 from processors.interaction import Interaction
+from processors.outcomes import Judgement, Verdict
 from processors.risk import RiskAssessment
 
 SENTIMENT_BUCKETS = (-0.8, -0.6, -0.4, -0.2, 0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
@@ -20,6 +22,8 @@ LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500)
 HANDLE_BUCKETS = (60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200)
+LEAD_DAY_BUCKETS = (1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90)
+VERDICTS: tuple[Verdict, ...] = ("churned", "no_churn")
 
 
 class PipelineMetrics:
@@ -144,6 +148,36 @@ class PipelineMetrics:
             "Table entries removed by erasures, by table.",
             ("table",),
         )
+        self.at_risk_judged = counter(
+            "carepipe_at_risk_judged_total",
+            "AT_RISK alerts judged against customer outcomes, by verdict: churned (a CHURNED "
+            "outcome followed within the horizon) or no_churn (the horizon passed without one).",
+            ("verdict",),
+        )
+        self.churners = counter(
+            "carepipe_churners_total",
+            "CHURNED outcomes, by whether an AT_RISK alert opened in the horizon before them.",
+            ("caught",),
+        )
+        self.churn_lead_time = histogram(
+            "carepipe_churn_lead_time_days",
+            "Days from a caught churner's first AT_RISK alert in the horizon to the churn.",
+            (),
+            LEAD_DAY_BUCKETS,
+        )
+        self.outcomes = counter(
+            "carepipe_outcomes_total",
+            "Customer outcomes read, by outcome; one read again after a crash is not counted.",
+            ("outcome",),
+        )
+        # Every series from the start, at 0: the dashboard's ratios then answer before the
+        # first verdict instead of showing no data.
+        for verdict in VERDICTS:
+            self.at_risk_judged.labels(verdict)
+        for caught in ("true", "false"):
+            self.churners.labels(caught)
+        for kind in CUSTOMER_OUTCOMES:
+            self.outcomes.labels(kind)
 
     def normalized(self, interaction: Interaction, seconds: float) -> None:
         channel = interaction.channel
@@ -206,6 +240,21 @@ class PipelineMetrics:
                 self.alert_reasons.labels(alert.alert_type, reason.code).inc()
         latency = (alert.created_at - alert.event_time).total_seconds()
         self.alert_latency.labels(alert.alert_type).observe(max(0.0, latency))
+
+    def judged(self, verdicts: tuple[Verdict, ...] | list[Verdict]) -> None:
+        for verdict in verdicts:
+            self.at_risk_judged.labels(verdict).inc()
+
+    def outcome(self, judgement: Judgement) -> None:
+        """An outcome read and what it decided; nothing for one counted before."""
+        if judgement.duplicate:
+            return
+        self.outcomes.labels(judgement.outcome).inc()
+        self.judged(judgement.verdicts)
+        if judgement.caught is not None:
+            self.churners.labels("true" if judgement.caught else "false").inc()
+        if judgement.lead_days is not None:
+            self.churn_lead_time.observe(judgement.lead_days)
 
     def delivered(self, endpoint: str, outcome: str) -> None:
         self.webhook_deliveries.labels(endpoint, outcome).inc()

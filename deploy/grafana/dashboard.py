@@ -263,6 +263,70 @@ def customer_experience(board: dashboard.Dashboard) -> dashboard.Dashboard:
     )
 
 
+def share(name: str, *matchers: str) -> str:
+    """The share of ``name``'s increase over the range that carries ``matchers``."""
+    part = f"sum({increase_of(name, *matchers)})"
+    return f"{part} / sum({increase_of(name)})"
+
+
+def lead_time(quantile: float) -> str:
+    buckets = increase_of("carepipe_churn_lead_time_days_bucket")
+    return f"histogram_quantile({quantile}, sum by (le) ({buckets}))"
+
+
+def alert_quality(board: dashboard.Dashboard) -> dashboard.Dashboard:
+    board = board.with_row(dashboard.Row("AT_RISK alerts judged by outcomes (selected time range)"))
+    board = board.with_panel(
+        number(
+            "AT_RISK precision",
+            "AT_RISK alerts followed by a churn within the horizon / AT_RISK alerts judged "
+            "(a churn came, or the horizon passed), among those judged in the range.",
+            "percentunit",
+            steps("red", (0.3, "yellow"), (0.6, "green")),
+            instant(share("carepipe_at_risk_judged_total", label("verdict", "churned"))),
+        )
+        .decimals(1)
+        .min(0)
+        .max(1)
+    )
+    board = board.with_panel(
+        number(
+            "Churners caught",
+            "Churners with an AT_RISK alert in the horizon before they left / churners, "
+            "among the CHURNED outcomes read in the range.",
+            "percentunit",
+            steps("red", (0.3, "yellow"), (0.6, "green")),
+            instant(share("carepipe_churners_total", label("caught", "true"))),
+        )
+        .decimals(1)
+        .min(0)
+        .max(1)
+    )
+    board = board.with_panel(
+        number(
+            "Lead time median / p90",
+            "Days from a caught churner's first AT_RISK alert in the horizon to the churn.",
+            "d",
+            NEUTRAL,
+            instant(lead_time(0.5), "median", "A"),
+            instant(lead_time(0.9), "p90", "B"),
+        )
+        .decimals(1)
+        .text_mode(common_models.BigValueTextMode.VALUE_AND_NAME)
+    )
+    return board.with_panel(
+        graph(
+            "Customer outcomes per day",
+            "Customer outcomes read from customers.outcomes per day, by outcome.",
+            "short",
+            query(
+                f"86400 * sum by (outcome) ({rate_of('carepipe_outcomes_total')})",
+                "{{outcome}}",
+            ),
+        ).span(12)
+    )
+
+
 def customers(board: dashboard.Dashboard) -> dashboard.Dashboard:
     board = board.with_row(dashboard.Row("Customers"))
     board = board.with_panel(
@@ -555,7 +619,8 @@ def build_dashboard() -> dashboard.Dashboard:
         .uid(UID)
         .description(
             "Customer care as the pipeline sees it: volume, sentiment, risk, surveys, "
-            "resolution; and the workers: latency, dead letters, lag, health."
+            "resolution, AT_RISK alerts judged by outcomes; and the workers: latency, dead "
+            "letters, lag, health."
         )
         .tags(["care-pipeline", "faust", "kafka"])
         .editable()
@@ -564,7 +629,8 @@ def build_dashboard() -> dashboard.Dashboard:
         .timezone("browser")
         .refresh("1m")
     )
-    for section in (variables, customer_experience, customers, service, operations):
+    sections = (variables, customer_experience, alert_quality, customers, service, operations)
+    for section in sections:
         board = section(board)
     return board
 

@@ -13,8 +13,8 @@ import click
 @click.option(
     "--truth",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Ground truth CSV, as `carepipe simulate --truth` writes it.",
+    help="Ground truth CSV, as `carepipe simulate --truth` writes it (default: the "
+    "customer outcomes recorded in EVENTS).",
 )
 @click.option(
     "--rules",
@@ -62,7 +62,7 @@ import click
 )
 def backtest(
     events: Path,
-    truth: Path,
+    truth: Path | None,
     rules_file: Path | None,
     compare_specs: tuple[str, ...],
     test_from_text: str | None,
@@ -72,9 +72,10 @@ def backtest(
     plot: Path | None,
 ) -> None:
     """Replay EVENTS (a `carepipe simulate --out` file) offline through the normalizers
-    and the risk rules, and score the AT_RISK alerts against the ground truth: precision,
-    recall, F1, lead time, alert volume. --compare runs a second rules file beside it, or
-    compares rules and model files (`carepipe train`) on a later test window.
+    and the risk rules, and score the AT_RISK alerts against the ground truth (the
+    customer outcomes in EVENTS, or --truth): precision, recall, F1, lead time, alert
+    volume. --compare runs a second rules file beside it, or compares rules and model files
+    (`carepipe train`) on a later test window.
     Without --report the Markdown report goes to standard output."""
     if _comparison_wanted(compare_specs, test_from_text, budget):
         _compare(events, truth, compare_specs, test_from_text, budget, horizon, report)

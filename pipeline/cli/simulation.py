@@ -15,7 +15,8 @@ from pipeline.cli.group import settings
 @click.option("--events", type=int, default=100, show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
 def sample(customers: int, events: int, seed: int) -> None:
-    """Send a realistic sample of profiles and events of all four channels."""
+    """Send a realistic sample of profiles and events of all four channels, then the
+    customer outcomes (churned, renewed, downgraded) of some of its customers."""
     from pipeline.ops.producer import send_sample
 
     counts = send_sample(settings(), customers=customers, events=events, seed=seed)

@@ -1,5 +1,8 @@
 """``carepipe backtest``: reads a recorded event file and its ground truth, replays them
-through the rules (:mod:`processors.backtest`), and writes the report and the plot."""
+through the rules (:mod:`processors.backtest`), and writes the report and the plot.
+
+The ground truth is the file's customer outcomes (``CustomerOutcome`` records, as the
+worker reads them from ``customers.outcomes``), or a CSV given instead."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import csv
 import json
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +31,7 @@ from processors.backtest import (
     replay,
 )
 from processors.errors import StartupError
+from processors.outcomes import CustomerOutcome
 
 ALERT_TYPES = ("AT_RISK", "PUBLIC_COMPLAINT", "PRAISE", "FOLLOW_UP")
 LISTED = 50  # customers listed by name in a Markdown comparison, per direction
@@ -42,7 +46,7 @@ class BacktestRun:
     """Everything the report says: inputs, the population, each rule set's figures."""
 
     events_path: Path
-    truth_path: Path
+    truth_path: Path | None  # None: the customer outcomes in the event file
     horizon_days: int
     records: Counter[str]
     prepared: Prepared
@@ -80,6 +84,23 @@ def read_truth(path: Path) -> dict[str, Truth]:
     return truth
 
 
+def truth_from_outcomes(
+    outcomes: Iterable[CustomerOutcome], customers: Iterable[str]
+) -> dict[str, Truth]:
+    """Every customer's truth from their outcomes: churned at their first CHURNED outcome,
+    stayed without one."""
+    churns: dict[str, datetime] = {}
+    for outcome in outcomes:
+        if outcome.outcome == "CHURNED":
+            first = churns.get(outcome.customer_id)
+            if first is None or outcome.occurred_at < first:
+                churns[outcome.customer_id] = outcome.occurred_at
+    return {
+        cid: Truth(cid, cid in churns, churns.get(cid))
+        for cid in sorted(set(customers) | churns.keys())
+    }
+
+
 def decoded(
     path: Path, records: Counter[str], undecodable: Counter[str]
 ) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -92,19 +113,32 @@ def decoded(
             undecodable[exc.reason] += 1
 
 
+def without_outcomes(
+    records: Iterable[tuple[str, str, dict[str, Any]]], outcomes: list[CustomerOutcome]
+) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """The records that are replayed; the customer outcomes among them go to ``outcomes``."""
+    for channel, key, record in records:
+        if channel == "OUTCOME":
+            outcomes.append(CustomerOutcome.from_record(record))
+        else:
+            yield channel, key, record
+
+
 def run_backtest(
     events_path: Path,
-    truth_path: Path,
+    truth_path: Path | None,
     rules_path: Path | None = None,
     compare_path: Path | None = None,
     horizon_days: int = DEFAULT_HORIZON_DAYS,
 ) -> BacktestRun:
-    """Replays the file through the rules (and ``compare_path``'s), scored against truth."""
+    """Replays the file through the rules (and ``compare_path``'s), scored against the
+    truth: ``truth_path``'s CSV, or the file's own customer outcomes when it is None."""
     from pipeline.simulation.simulate import EventFileError
     from processors.rules import RulesError
 
     started = time.perf_counter()
-    truth = read_truth(truth_path)
+    truth = read_truth(truth_path) if truth_path is not None else {}
+    outcomes: list[CustomerOutcome] = []
     try:
         versions = [("A", load_rules(rules_path))]
         if compare_path is not None:
@@ -117,14 +151,22 @@ def run_backtest(
         task = bar.add_task("normalizing", total=None)
         try:
             prepared = prepare(
-                decoded(events_path, records, undecodable),
+                without_outcomes(decoded(events_path, records, undecodable), outcomes),
                 progress=lambda n: bar.advance(task, n),
             )
         except (OSError, EventFileError) as exc:
             raise BacktestError(str(exc)) from exc
         bar.update(task, total=sum(records.values()))
         profiled = {s.profile.customer_id for s in prepared.steps if s.profile is not None}
-        if profiled and not profiled & truth.keys():
+        if truth_path is None:
+            if not records["OUTCOME"]:
+                raise BacktestError(
+                    f"{events_path} holds no customer outcomes: give the ground truth with "
+                    "--truth, or record the events with a version of `carepipe simulate` "
+                    "that writes outcomes"
+                )
+            truth = truth_from_outcomes(outcomes, profiled)
+        elif profiled and not profiled & truth.keys():
             raise BacktestError(
                 f"{truth_path} names none of the {len(profiled):,} customers of {events_path}: "
                 "is it the truth of another simulation?"
@@ -150,7 +192,7 @@ def report_data(run: BacktestRun, rule_files: Mapping[str, str]) -> dict[str, An
     first = run.evaluations[0][1]
     data: dict[str, Any] = {
         "events": str(run.events_path),
-        "truth": str(run.truth_path),
+        "truth": str(run.truth_path) if run.truth_path else "customer outcomes in the events",
         "horizon_days": run.horizon_days,
         "wall_seconds": round(run.seconds, 1),
         "population": {

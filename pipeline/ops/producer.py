@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from kafka import KafkaProducer
 
 import schemas
 from pipeline.kafkaclients import kafka_python_config
 from pipeline.settings import Settings
-from pipeline.simulation.sample import RawEvent, sample_events
-from pipeline.topics import PROFILES, RAW_CHANNELS, TopicSpec
+from pipeline.simulation.sample import RawEvent, sample_events, sample_outcomes
+from pipeline.topics import OUTCOMES, PROFILES, RAW_CHANNELS, TopicSpec
 
-SPECS: dict[str, TopicSpec] = {**RAW_CHANNELS, "PROFILE": PROFILES}
+SPECS: dict[str, TopicSpec] = {**RAW_CHANNELS, "PROFILE": PROFILES, "OUTCOME": OUTCOMES}
 
 
 def producer(settings: Settings) -> KafkaProducer:
@@ -42,4 +43,10 @@ def send_events(settings: Settings, events: Iterable[RawEvent]) -> dict[str, int
 
 
 def send_sample(settings: Settings, customers: int, events: int, seed: int) -> dict[str, int]:
-    return send_events(settings, sample_events(customers=customers, events=events, seed=seed))
+    """The sample's profiles and events, then what became of some of its customers."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    stream = [
+        *sample_events(customers=customers, events=events, seed=seed, now=now),
+        *sample_outcomes(customers=customers, seed=seed, now=now),
+    ]
+    return send_events(settings, stream)

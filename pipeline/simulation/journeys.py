@@ -75,7 +75,34 @@ class Journey:
             at = datetime(c.renewal_date.year, c.renewal_date.month, c.renewal_date.day, tzinfo=UTC)
             renewed = c.renewal_date + timedelta(days=365)
             self.records.emit(at, RawEvent("PROFILE", c.customer_id, c.profile(at, renewed)))
+        self._outcome()
         return self.records.out
+
+    def _outcome(self) -> None:
+        """What became of the customer, on customers.outcomes: CHURNED when a churner
+        leaves; at a renewal within the span, RENEWED, or now and then DOWNGRADED. Drawn
+        from a generator of its own, so the journey's events are the same with or without."""
+        c, config = self.c, self.config
+        if c.churn_at is not None:
+            kind, at = "CHURNED", c.churn_at
+        elif config.start.date() < c.renewal_date <= config.end.date():
+            rng = random.Random(f"{config.seed}:outcome:{c.index}")
+            kind = "DOWNGRADED" if rng.random() < 0.1 + 0.3 * c.propensity else "RENEWED"
+            at = datetime(c.renewal_date.year, c.renewal_date.month, c.renewal_date.day, tzinfo=UTC)
+        else:
+            return
+        record = {
+            "customer_id": c.customer_id,
+            "outcome": kind,
+            "occurred_at": at,
+            "source": "simulator",
+            "outcome_id": f"outcome-{c.customer_id}-{kind.lower()}-{at:%Y%m%d}",
+        }
+        # Appended as is: a churn lies past the journey's last moment, which emit() keeps to.
+        self.records.serial += 1
+        self.records.out.append(
+            TimedEvent(at, c.index, self.records.serial, RawEvent("OUTCOME", c.customer_id, record))
+        )
 
     # Arrivals -------------------------------------------------------------------------
 

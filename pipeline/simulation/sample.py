@@ -43,7 +43,7 @@ PII = (
 class RawEvent:
     """One record for a raw topic: channel, key and the Avro record as a dict."""
 
-    channel: str  # VOICE, EMAIL, CHAT, SOCIAL or PROFILE
+    channel: str  # VOICE, EMAIL, CHAT, SOCIAL, PROFILE or OUTCOME
     key: str
     record: dict[str, Any]
 
@@ -72,6 +72,29 @@ def sample_events(
         record = _BUILDERS[channel](rng, n, cid, handles[cid], at, mood, text)
         key = cid if record.get("customer_id") else f"{record.get('platform')}:{record['handle']}"
         yield RawEvent(channel, key, record)
+
+
+def sample_outcomes(
+    customers: int = 20, seed: int = 7, now: datetime | None = None
+) -> Iterator[RawEvent]:
+    """What became of some of :func:`sample_events`' customers, after their events: about
+    one in five churned, as many renewed, a few downgraded. Its own generator, so the
+    events are the same with or without."""
+    rng = random.Random(f"{seed}:outcomes")
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    for i in range(customers):
+        kind = rng.choices(("CHURNED", "RENEWED", "DOWNGRADED", None), weights=(4, 4, 1, 11))[0]
+        if kind is None:
+            continue
+        cid = f"C{1000 + i}"
+        record = {
+            "customer_id": cid,
+            "outcome": kind,
+            "occurred_at": now - timedelta(minutes=rng.randint(1, 50)),
+            "source": "sample",
+            "outcome_id": f"sample-{seed}-{cid}-{kind.lower()}",
+        }
+        yield RawEvent("OUTCOME", cid, record)
 
 
 def _profile(rng: random.Random, cid: str, handle: str, now: datetime) -> dict[str, Any]:

@@ -9,6 +9,7 @@ Event file format (``--out``), read back by ``carepipe backtest``::
     file   = b"CPEV1\\n" frame*
     frame  = tag:1 key_length:uint16 value_length:uint32 key value   (integers big-endian)
     tag    = b"P" profile | b"V" voice | b"E" email | b"C" chat | b"S" social
+             | b"O" customer outcome (what became of the customer: the backtest's truth)
     key    = the Kafka key, UTF-8 (a customer id, or "PLATFORM:handle" for a social post
              whose author the listening tool did not know)
     value  = the Kafka value: Avro single-object encoding of the channel's schema
@@ -53,7 +54,14 @@ from pipeline.simulation.sample import RawEvent
 from processors.errors import StartupError
 
 MAGIC = b"CPEV1\n"
-TAGS = {"PROFILE": b"P", "VOICE": b"V", "EMAIL": b"E", "CHAT": b"C", "SOCIAL": b"S"}
+TAGS = {
+    "PROFILE": b"P",
+    "VOICE": b"V",
+    "EMAIL": b"E",
+    "CHAT": b"C",
+    "SOCIAL": b"S",
+    "OUTCOME": b"O",
+}
 CHANNELS = {tag: channel for channel, tag in TAGS.items()}
 SCHEMAS = {
     "PROFILE": "CustomerProfile",
@@ -61,6 +69,7 @@ SCHEMAS = {
     "EMAIL": "EmailMessage",
     "CHAT": "ChatSession",
     "SOCIAL": "SocialPost",
+    "OUTCOME": "CustomerOutcome",
 }
 _FRAME = struct.Struct(">cHI")
 

@@ -20,6 +20,7 @@ from pipeline.worker import (
     channel_metrics,
     codecs,
     erasure,
+    outcomes,
     scoring,
     stall,
     tables,
@@ -143,6 +144,20 @@ def build_app(
     )
     erasure.register(app, declared_topics, eraser, batched=settings.hot_path == "batched")
     scoring.register_follow_ups(app, declared_topics, scorer, settings.follow_up_check_seconds)
+    judge = outcomes.Judge(
+        scorer,
+        declared_topics,
+        metrics,
+        settings.outcome_horizon_days,
+        settings.topic_partitions,
+    )
+    outcomes.register(
+        app,
+        declared_topics,
+        judge,
+        settings.judgement_check_seconds,
+        batched=settings.hot_path == "batched",
+    )
     channel_metrics.register(
         app,
         declared_topics,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import faust
@@ -95,6 +96,11 @@ class Scorer:
         # by every history written.
         self.follow_ups = DueIndex[bytes]()
         self.follow_ups_stale = True
+        # Called with each interaction scored and the alerts it decided (the outcome
+        # judgement's clock and index of due openings, pipeline/worker/outcomes.py).
+        self.on_scored: list[Callable[[Interaction, list[CareAlert]], None]] = []
+        # Called with the key of each customer forgotten (an erasure).
+        self.on_forget: list[Callable[[bytes], object]] = []
 
     def load(self, customer_id: str) -> tuple[CustomerHistory | None, CustomerProfile | None]:
         """The customer's history, from the cache or decoded from the table, and profile.
@@ -144,6 +150,8 @@ class Scorer:
         that no flush writes it back), and its place in the follow-up index."""
         self.cache.discard(key)
         self.follow_ups.discard(key)
+        for hook in self.on_forget:
+            hook(key)
 
     def forget_cached(self) -> None:
         """Empties the cache after a rebalance (see pipeline/worker/historycache.py); the
@@ -181,6 +189,8 @@ class Scorer:
             return
         self.store(interaction.customer_id, outcome.history)
         await self.send_normalized(interaction, outcome.seq, held)
+        for hook in self.on_scored:
+            hook(interaction, outcome.alerts)
         if outcome.risk is None:
             return
         await self.send(outcome.alerts, held=held)

@@ -17,9 +17,11 @@ from pipeline.topics import (
     ERASURES,
     FOLLOW_UPS,
     HANDLES,
+    JUDGEMENTS,
     METRIC_FACTS,
     METRICS,
     NORMALIZED,
+    OUTCOMES,
     PROFILES,
     RAW_CHANNELS,
     REKEYED,
@@ -48,6 +50,8 @@ class Topics:
     metric_facts: faust.TopicT
     metrics: faust.TopicT
     erasures: faust.TopicT
+    outcomes: faust.TopicT
+    judgements: faust.TopicT
 
 
 def declare(app: faust.App, settings: Settings) -> Topics:
@@ -81,4 +85,6 @@ def declare(app: faust.App, settings: Settings) -> Topics:
         metric_facts=topic(METRIC_FACTS, "json"),
         metrics=topic(METRICS, codecs.serializer(settings.topic(METRICS.name), "ChannelMetrics")),
         erasures=topic(ERASURES, "raw"),
+        outcomes=topic(OUTCOMES, "raw"),
+        judgements=topic(JUDGEMENTS, "raw"),
     )

@@ -89,15 +89,16 @@ class ChaosReport:
 
 def chaos_stream(config: ChaosConfig) -> tuple[list[RawEvent], list[RawEvent]]:
     """The input: the customers' profiles, then ``events`` interactions in event-time
-    order. Profile updates within the span (renewals) are left out: a profile and an
-    interaction of one customer race through two agents, so which one a decision saw
-    would depend on timing, not on the faults."""
+    order. Customer outcomes and profile updates within the span (renewals) are left out:
+    a profile and an interaction of one customer race through two agents, so which one a
+    decision saw would depend on timing, not on the faults."""
     population = PopulationConfig(
         end=config.now, customers=config.customers, days=90, seed=config.seed
     )
     events = [timed.event for timed in simulate(population, max_events=config.events).events]
     profiles = events[: config.customers]
-    return profiles, [e for e in events[config.customers :] if e.channel != "PROFILE"]
+    later = events[config.customers :]
+    return profiles, [e for e in later if e.channel not in ("PROFILE", "OUTCOME")]
 
 
 def run_chaos(config: ChaosConfig, report_path: Path) -> ChaosReport:

@@ -46,6 +46,7 @@ def _symbols(name: str) -> set[tuple[str, ...]]:
         (domain.TIERS, "CustomerTier"),
         (domain.DIRECTIONS, "Direction"),
         (domain.SENTIMENT_SOURCES, "SentimentSource"),
+        (domain.CUSTOMER_OUTCOMES, "CustomerOutcomeType"),
     ],
 )
 def test_each_vocabulary_is_its_avro_enum(values: tuple[str, ...], enum: str) -> None:

@@ -480,6 +480,7 @@ DECISIONS = (
     "follow_ups_due",
     "deliveries",
     "applied",
+    "at_risk_ledger",
 )
 
 

@@ -79,6 +79,12 @@ MINIMAL: dict[str, dict[str, Any]] = {
         "signup_date": date(2020, 2, 29),
         "updated_at": WHEN,
     },
+    "CustomerOutcome": {
+        "customer_id": "C-1",
+        "outcome": "CHURNED",
+        "occurred_at": WHEN,
+        "source": "billing",
+    },
 }
 
 # Records with the optional parts filled in, for the cross-library checks.

@@ -109,3 +109,37 @@ def test_simulate_refuses_now_and_start_together(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "--now or --start" in result.output
+
+
+def test_the_outcomes_in_the_events_give_the_figures_of_the_truth_csv(tmp_path: Path) -> None:
+    from pipeline.measure.backtest import report_data, run_backtest
+
+    events, truth = simulate(CliRunner(), tmp_path)
+
+    from_csv = report_data(run_backtest(events, truth), {})
+    from_outcomes = report_data(run_backtest(events, None), {})
+
+    assert from_outcomes["truth"] == "customer outcomes in the events"
+    for data in (from_csv, from_outcomes):
+        del data["truth"], data["wall_seconds"]
+    assert from_outcomes == from_csv
+    assert from_csv["population"]["churners"] > 0
+    assert from_csv["population"]["records"]["OUTCOME"] >= from_csv["population"]["churners"]
+    assert from_csv["rules"][0]["true_positives"] > 0
+
+
+def test_backtest_without_truth_needs_outcomes_in_the_events(tmp_path: Path) -> None:
+    from pipeline.simulation.simulate import read_events, write_frame
+
+    events, _ = simulate(CliRunner(), tmp_path)
+    bare = tmp_path / "no-outcomes.bin"
+    with bare.open("wb") as out:
+        out.write(b"CPEV1\n")
+        for channel, key, value in read_events(events):
+            if channel != "OUTCOME":
+                write_frame(out, channel, key, value)
+
+    result = CliRunner().invoke(main, ["backtest", str(bare)])
+
+    assert result.exit_code == 1
+    assert "holds no customer outcomes" in result.output and "--truth" in result.output

@@ -77,7 +77,8 @@ def test_the_channel_mix_is_within_the_documented_ranges(population: Simulation)
     inbound = Counter(
         t.event.channel
         for t in population.events
-        if t.event.channel != "PROFILE" and t.event.record.get("direction", "INBOUND") == "INBOUND"
+        if t.event.channel in CHANNEL_SHARE_RANGES
+        and t.event.record.get("direction", "INBOUND") == "INBOUND"
     )
     total = sum(inbound.values())
     for channel, (low, high) in CHANNEL_SHARE_RANGES.items():
@@ -91,11 +92,24 @@ def test_churners_make_no_contact_after_they_leave(population: Simulation) -> No
     for timed in population.events[len(population.customers) :]:  # after the first profiles
         record = timed.event.record
         churn_at = left.get(record.get("customer_id") or "") or by_handle.get(record.get("handle"))
-        if churn_at is None:
+        if churn_at is None or timed.event.channel == "OUTCOME":
             continue
         checked += 1
         assert max(_times(record)) < churn_at, (timed.event.channel, record)
     assert checked > 100
+
+
+def test_each_churner_has_one_churned_outcome_when_they_leave(population: Simulation) -> None:
+    outcomes = [t.event.record for t in population.events if t.event.channel == "OUTCOME"]
+    churned = {r["customer_id"]: r["occurred_at"] for r in outcomes if r["outcome"] == "CHURNED"}
+    assert churned == {c.customer_id: c.churn_at for c in population.customers if c.churn_at}
+    assert sum(r["outcome"] == "CHURNED" for r in outcomes) == len(churned)
+    others = Counter(r["outcome"] for r in outcomes if r["outcome"] != "CHURNED")
+    assert set(others) == {"RENEWED", "DOWNGRADED"} and others["RENEWED"] > others["DOWNGRADED"]
+    stayers = {c.customer_id for c in population.customers if not c.churn_at}
+    assert {r["customer_id"] for r in outcomes if r["outcome"] != "CHURNED"} <= stayers
+    assert len({r["outcome_id"] for r in outcomes}) == len(outcomes)
+    assert all(r["source"] == "simulator" for r in outcomes)
 
 
 def test_events_are_in_event_time_order_within_the_span(population: Simulation) -> None:
@@ -120,7 +134,11 @@ def test_every_event_encodes_with_its_schema_and_decodes_to_itself(
 
 
 def test_the_normalizers_accept_every_customer_event(population: Simulation) -> None:
-    records = [(t.event.channel, t.event.key, t.event.record) for t in population.events]
+    records = [
+        (t.event.channel, t.event.key, t.event.record)
+        for t in population.events
+        if t.event.channel != "OUTCOME"
+    ]
     prepared = prepare(records)
 
     strangers = sum(1 for t in population.events if t.customer < 0)
@@ -219,7 +237,7 @@ def _text(record: dict) -> str:  # type: ignore[type-arg]
 
 
 def _times(record: dict) -> list[datetime]:  # type: ignore[type-arg]
-    names = ("started_at", "ended_at", "sent_at", "posted_at", "updated_at")
+    names = ("started_at", "ended_at", "sent_at", "posted_at", "updated_at", "occurred_at")
     times = [record[n] for n in names if record.get(n)]
     if record.get("survey") and record["survey"].get("answered_at"):
         times.append(record["survey"]["answered_at"])

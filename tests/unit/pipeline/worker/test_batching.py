@@ -42,10 +42,13 @@ def test_the_carepipe_scheme_selects_the_batching_transport() -> None:
 def test_the_worker_consumes_through_it(worker: faust.App) -> None:
     assert isinstance(worker.consumer, batching.BatchingConsumer)
     # Every topic the worker consumes but the two low-volume ones its timers feed; the
-    # erasures too, so that none runs in the middle of a batch of the care agent.
+    # erasures, outcomes and judgement ticks too, so that none runs in the middle of a
+    # batch of the care agent.
     assert sorted(batching.batch_handlers(worker)) == [
+        "care.judgements",
         "customers.erasures",
         "customers.handles",
+        "customers.outcomes",
         "customers.profiles",
         "interactions.chat",
         "interactions.email",
