@@ -46,14 +46,16 @@ RULES_B = rules_with(
 )
 
 
-def angry(customer: str, day: float, sentiment: float = -0.6, **kw: object) -> Interaction:
+def angry(
+    customer: str, day: float, sentiment: float = -0.6, case: bool = True, **kw: object
+) -> Interaction:
     return contact(
         "CHAT",
         at(day),
         CHURN_WORDS,
         sentiment=sentiment,
         outcome="UNRESOLVED",
-        case_id=f"K-{customer}",
+        case_id=f"K-{customer}" if case else None,
         customer=customer,
         **kw,  # type: ignore[arg-type]
     )
@@ -70,11 +72,11 @@ CONTACTS = (
         "Hmm.",
         sentiment=-0.6,
         outcome="UNRESOLVED",
-        case_id="K-C-H",
+        case_id=None,  # no case: nothing to age into its score
         customer="C-H",
         survey=survey(at(12), csat=1, nps=3, ces=6),
     ),
-    angry("C-D", 15, sentiment=-0.5),
+    angry("C-D", 15, sentiment=-0.5, case=False),  # no case: nothing to age into its score
     angry("C-B", 30),
 )
 CUSTOMERS = ("C-A", "C-B", "C-C", "C-D", "C-E", "C-F", "C-G", "C-H")
