@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -169,13 +169,7 @@ def _signals(h: CustomerHistory, i: Interaction | None, rules: Rules) -> Iterato
             f"{abandoned} call(s) abandoned in queue in {RECENT_DAYS} days",
         )
 
-    memory = now - t.survey_memory_days * DAY_MS
-    if h.nps and h.nps.at > memory and h.nps.value <= t.detractor_nps_at_most:
-        yield reason("DETRACTOR", 1, f"detractor: gave NPS {h.nps.value}/10")
-    if h.csat and h.csat.at > memory and h.csat.value <= t.low_csat_at_most:
-        yield reason("LOW_CSAT", 1, f"low satisfaction: CSAT {h.csat.value}/5")
-    if h.ces and h.ces.at > memory and h.ces.value >= t.high_effort_ces_at_least:
-        yield reason("HIGH_EFFORT", 1, f"hard to get help: effort {h.ces.value}/7")
+    yield from _survey_signals(h, now, rules, reason)
 
     complaints = [
         p
@@ -224,6 +218,32 @@ def next_aging_at(h: CustomerHistory, rules: Rules, after: int) -> int | None:
     if crossing > rules.signals.UNRESOLVED_AGING.cap:
         return None
     return oldest.opened_at + crossing * step
+
+
+def _survey_signals(
+    h: CustomerHistory, now: int, rules: Rules, reason: Callable[[str, float, str], Reason]
+) -> Iterator[Reason]:
+    """The last survey answers, each by how deep into its bad end it went: half its
+    weight at the threshold answer (NPS 6, CSAT 2, effort 5 by default), the full weight
+    at the worst one (NPS 0, CSAT 1, effort 7), so a 6 does not count like a 0."""
+    t = rules.thresholds
+    memory = now - t.survey_memory_days * DAY_MS
+    if h.nps and h.nps.at > memory and h.nps.value <= t.detractor_nps_at_most:
+        depth = _depth(t.detractor_nps_at_most - h.nps.value, t.detractor_nps_at_most)
+        yield reason("DETRACTOR", depth, f"detractor: gave NPS {h.nps.value}/10")
+    if h.csat and h.csat.at > memory and h.csat.value <= t.low_csat_at_most:
+        depth = _depth(t.low_csat_at_most - h.csat.value, t.low_csat_at_most - 1)
+        yield reason("LOW_CSAT", depth, f"low satisfaction: CSAT {h.csat.value}/5")
+    if h.ces and h.ces.at > memory and h.ces.value >= t.high_effort_ces_at_least:
+        depth = _depth(h.ces.value - t.high_effort_ces_at_least, 7 - t.high_effort_ces_at_least)
+        yield reason("HIGH_EFFORT", depth, f"hard to get help: effort {h.ces.value}/7")
+
+
+def _depth(past_threshold: int, threshold_to_worst: int) -> float:
+    """0.5 for the threshold answer, rising evenly to 1 for the worst answer."""
+    if threshold_to_worst <= 0:
+        return 1.0
+    return 0.5 + 0.5 * past_threshold / threshold_to_worst
 
 
 def _repeats(h: CustomerHistory, window_days: int, open_cases: list[CaseState]) -> tuple[int, str]:

@@ -133,7 +133,8 @@ def test_recovery_needs_the_score_strictly_below_recover_below(
     outcomes = run(OPENS, residual, rules=rules)
 
     assert outcomes[-1].risk is not None
-    assert outcomes[-1].risk.score == rules.signals.LOW_CSAT.weight == 10.0
+    # The threshold answer counts half the weight.
+    assert outcomes[-1].risk.score == rules.signals.LOW_CSAT.weight / 2 == 10.0
     assert bool(alerts(outcomes, "RECOVERED")) is recovers
 
 
