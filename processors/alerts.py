@@ -118,12 +118,12 @@ def decide(
     """The alert records this interaction causes; ``history`` records what is open."""
     at = ms(interaction.occurred_at)
     _expire_open_alerts(history, at, rules)
-    context = _Context(history, interaction, profile, rules, now)
+    context = _Context(history, Trigger.of(interaction), profile, rules, now)
     alerts = []
     at_risk = _at_risk(context, risk, at)
     if at_risk:
         alerts.append(at_risk)
-    public = _public_post(context, risk, at)
+    public = _public_post(context, interaction, risk, at)
     if public:
         alerts.append(public)
     history.last_score = risk.score
@@ -131,9 +131,26 @@ def decide(
 
 
 @dataclass(frozen=True)
+class Trigger:
+    """What an alert record is about: an interaction, or a check between contacts (then
+    ``interaction_id`` names the check, e.g. ``aging:K1:<epoch ms>``, and ``text`` is "")."""
+
+    customer_id: str
+    interaction_id: str
+    channel: Channel
+    case_id: str | None
+    text: str
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, i: Interaction) -> Trigger:
+        return cls(i.customer_id, i.interaction_id, i.channel, i.case_id, i.text, i.occurred_at)
+
+
+@dataclass(frozen=True)
 class _Context:
     history: CustomerHistory
-    interaction: Interaction
+    trigger: Trigger
     profile: CustomerProfile
     rules: Rules
     now: datetime
@@ -150,7 +167,7 @@ class _Context:
         entry = choose_action(
             self.rules.playbook, alert_type, open_alert.severity, self.profile.tier
         )
-        i = self.interaction
+        i = self.trigger
         return CareAlert(
             alert_id=open_alert.alert_id,
             version=open_alert.version,
@@ -179,8 +196,27 @@ class _Context:
         )
 
 
-def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
-    h, rules, i = c.history, c.rules, c.interaction
+def raise_at_risk(
+    history: CustomerHistory,
+    trigger: Trigger,
+    risk: RiskAssessment,
+    profile: CustomerProfile,
+    rules: Rules,
+    now: datetime,
+) -> CareAlert | None:
+    """The AT_RISK record of a check between contacts (``trigger``, at its
+    ``occurred_at``): opens or escalates the alert as a contact would, never closes it
+    (a recovery needs the customer)."""
+    context = _Context(history, trigger, profile, rules, now)
+    alert = _at_risk(context, risk, ms(trigger.occurred_at), may_close=False)
+    history.last_score = risk.score
+    return alert
+
+
+def _at_risk(
+    c: _Context, risk: RiskAssessment, at: int, may_close: bool = True
+) -> CareAlert | None:
+    h, rules, i = c.history, c.rules, c.trigger
     current = h.open_alerts.get("AT_RISK")
     if current is None:
         if risk.score < rules.alerting.at_risk_threshold or _cooling_down(h, "AT_RISK", at, rules):
@@ -207,7 +243,7 @@ def _at_risk(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
             risk.reasons,
             f"risk rose to {risk.score:.0f}/100: {_summary(risk)}",
         )
-    if risk.score < rules.alerting.recover_below:
+    if may_close and risk.score < rules.alerting.recover_below:
         del h.open_alerts["AT_RISK"]
         h.closed_alerts_at["AT_RISK"] = at
         current.version += 1
@@ -228,8 +264,8 @@ def _summary(risk: RiskAssessment) -> str:
     return "; ".join(r.explanation for r in risk.reasons[:3])
 
 
-def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None:
-    i, rules, h = c.interaction, c.rules, c.history
+def _public_post(c: _Context, i: Interaction, risk: RiskAssessment, at: int) -> CareAlert | None:
+    rules, h = c.rules, c.history
     social, sentiment = i.social, i.sentiment
     if social is None or not social.is_public or sentiment is None:
         return None
@@ -249,20 +285,21 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
             severity = "CRITICAL" if severity == "HIGH" else "HIGH"
         units = reach_factor(social.follower_count)
         weight = rules.signals.PUBLIC_COMPLAINT.weight
+        score = round(weight * units, 1)  # the post's own points, not the customer's risk
         reason = Reason(
             "PUBLIC_COMPLAINT",
             weight,
-            round(weight * units, 1),
+            score,
             f"negative public post on {social.platform.lower()} "
             f"({social.follower_count:,} followers, sentiment {sentiment:+.2f})",
         )
         explanation = f"public complaint on {social.platform.lower()}: respond fast"
     elif sentiment >= t.praise_sentiment:
-        alert_type, severity = "PRAISE", "LOW"
+        alert_type, severity, score = "PRAISE", "LOW", risk.score
         reason = Reason(
             "PUBLIC_PRAISE",
-            0.0,
-            0.0,
+            None,
+            None,
             f"positive public post on {social.platform.lower()} "
             f"({social.follower_count:,} followers, sentiment {sentiment:+.2f})",
         )
@@ -274,7 +311,7 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
     if current is not None:
         if severity_rank(severity) <= severity_rank(current.severity):
             return None
-        current.severity, current.updated_at = severity, at
+        current.severity, current.score, current.updated_at = severity, score, at
         current.version += 1
         return c.alert(current, "ESCALATED", (reason,), explanation)
     if _cooling_down(h, alert_type, at, rules):
@@ -284,7 +321,7 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
         alert_type,
         severity,
         1,
-        risk.score,
+        score,
         at,
         at,
         i.interaction_id,
@@ -292,62 +329,6 @@ def _public_post(c: _Context, risk: RiskAssessment, at: int) -> CareAlert | None
     )
     h.open_alerts[alert_type] = opened
     return c.alert(opened, "OPEN", (reason,), explanation)
-
-
-def due_follow_ups(history: CustomerHistory, now: datetime) -> list[str]:
-    """Cases whose follow-up is due at ``now`` (processing time)."""
-    now_ms = ms(now)
-    return sorted(case for case, due in history.follow_ups_due.items() if due <= now_ms)
-
-
-def follow_up(
-    history: CustomerHistory,
-    case_id: str,
-    profile: CustomerProfile,
-    rules: Rules,
-    now: datetime,
-) -> CareAlert | None:
-    """The FOLLOW_UP alert for a resolved, escalated case; None if no longer due."""
-    due = history.follow_ups_due.get(case_id)
-    if due is None or due > ms(now):
-        return None
-    del history.follow_ups_due[case_id]
-    case = history.cases.get(case_id)
-    if case is None or case.open:
-        return None
-    severity: Severity = "MEDIUM" if case.escalations >= 2 else "LOW"
-    trigger = f"case:{case_id}:{case.resolved_at}"
-    entry = choose_action(rules.playbook, "FOLLOW_UP", severity, profile.tier)
-    resolved_at = datetime.fromtimestamp((case.resolved_at or 0) / 1000, UTC)
-    reason = Reason(
-        "ESCALATION",
-        rules.signals.ESCALATION.weight,
-        0.0,
-        f"case {case_id} was escalated {case.escalations} time(s), resolved "
-        f"{resolved_at:%Y-%m-%d %H:%M} UTC",
-    )
-    return CareAlert(
-        alert_id=alert_id(history.customer_id, "FOLLOW_UP", trigger),
-        version=1,
-        customer_id=history.customer_id,
-        alert_type="FOLLOW_UP",
-        severity=severity,
-        status="OPEN",
-        score=history.last_score,
-        reasons=(reason,),
-        explanation=f"follow up on escalated case {case_id}, resolved {resolved_at:%b %d}",
-        excerpt="",
-        channel=case.channels[-1] if case.channels else "VOICE",
-        interaction_id=trigger,
-        case_id=case_id,
-        customer_tier=profile.tier,
-        recommended_action=entry.action,
-        playbook_id=entry.id,
-        respond_by=now + timedelta(minutes=entry.respond_within_minutes),
-        event_time=resolved_at,
-        created_at=now,
-        rules_version=rules.version,
-    )
 
 
 def excerpt(text: str, limit: int) -> str:

@@ -5,7 +5,8 @@ AT_RISK alerts scored against ground truth. Pure: decoded records in, figures ou
 Times: each record is replayed at the moment it exists (a call's or chat's end, an
 email's or post's sending, a profile's update), and that moment is the clock (``now``) of
 its normalization and scoring, so nothing is rejected as future. A customer's scores and
-alerts are dated the same way. Due follow-ups are sent as the worker's timer would.
+alerts are dated the same way. Due follow-ups and aging checks (processors/silence.py) are
+sent as the worker's timer would, at the moments they fall due.
 
 Scoring. A churner is a true positive when an AT_RISK alert opened in the ``horizon_days``
 before the churn moment; the lead time is from the first such opening to the churn. A
@@ -25,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from processors.alerts import CareAlert
-from processors.care import process_interaction, send_due_follow_ups
+from processors.care import process_interaction, send_due_alerts
 from processors.errors import InvalidEvent
 from processors.history import DAY_MS, CustomerHistory, ms
 from processors.interaction import Interaction, Source
@@ -160,20 +161,35 @@ def replay(
     result = Replay(rules.version, rules.alerting.at_risk_threshold)
     histories: dict[str, CustomerHistory] = {}
     profiles: dict[str, CustomerProfile] = {}
-    due: list[tuple[int, str, str]] = []  # (due ms, customer, case): the follow-up timer
+    # (due ms, customer, case or "aging"): the timer's follow-ups and aging checks.
+    due: list[tuple[int, str, str]] = []
     queued: set[tuple[int, str, str]] = set()
 
-    def send_follow_ups(until: int) -> None:
+    def plan(customer_id: str) -> None:
+        history = histories[customer_id]
+        planned = list(history.follow_ups_due.items())
+        if history.aging_due is not None:
+            planned.append(("aging", history.aging_due))
+        for what, when in planned:
+            if (when, customer_id, what) not in queued:
+                queued.add((when, customer_id, what))
+                heapq.heappush(due, (when, customer_id, what))
+
+    def send_due(until: int) -> None:
         while due and due[0][0] <= until:
-            when, customer_id, _case = heapq.heappop(due)
+            when, customer_id, _what = heapq.heappop(due)
             now = _datetime(when)
-            for alert in send_due_follow_ups(
+            for alert in send_due_alerts(
                 histories[customer_id], profiles.get(customer_id), rules, now
             ):
+                if alert.alert_type == "AT_RISK":
+                    track = result.tracks.setdefault(customer_id, CustomerTrack())
+                    track.scores.append((when, alert.score))
                 _count(result, alert, when)
+            plan(customer_id)
 
     for n, step in enumerate(prepared.steps, 1):
-        send_follow_ups(step.at)
+        send_due(step.at)
         if step.profile is not None:
             profiles[step.profile.customer_id] = step.profile
         elif step.interaction is not None:
@@ -196,14 +212,11 @@ def replay(
                 track.moments.append(ms(interaction.occurred_at))
             for alert in outcome.alerts:
                 _count(result, alert, step.at)
-            for case_id, when in outcome.history.follow_ups_due.items():
-                if (when, cid, case_id) not in queued:
-                    queued.add((when, cid, case_id))
-                    heapq.heappush(due, (when, cid, case_id))
+            plan(cid)
         if progress is not None and n % PROGRESS_EVERY == 0:
             progress(PROGRESS_EVERY)
     if prepared.steps:
-        send_follow_ups(prepared.steps[-1].at)
+        send_due(prepared.steps[-1].at)
     if progress is not None:
         progress(len(prepared.steps) % PROGRESS_EVERY)
     return result

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from processors.alerts import CareAlert, decide, due_follow_ups, follow_up
+from processors.alerts import CareAlert, decide
 from processors.channel_windows import MetricFact
+from processors.follow_up import due_follow_ups, follow_up
 from processors.history import (
     DAY_MS,
     HISTORY_DAYS,
@@ -26,6 +27,7 @@ from processors.outcomes import note_openings
 from processors.profile import CustomerProfile
 from processors.risk import Assessor, RiskAssessment, assess
 from processors.rules import Rules
+from processors.silence import check_aging, schedule_aging
 
 
 @dataclass
@@ -73,7 +75,9 @@ def process_interaction(
         return CareOutcome(history, duplicate=True)
     profile = profile or CustomerProfile.unknown(interaction.customer_id)
     first = is_first_contact(history, interaction, rules)
+    watermark = history.watermark if history is not None else None
     updated = update_history(history, interaction, now, rules)
+    schedule_aging(updated, rules, now, watermark_moved=updated.watermark != watermark)
     if ms(interaction.occurred_at) < updated.watermark - HISTORY_DAYS * DAY_MS:
         seq = remember(updated, interaction, [])
         return CareOutcome(updated, seq=seq)  # too late to say anything about the customer
@@ -115,19 +119,21 @@ def is_first_contact(
     return not history.contacts_since_resolution(rules.thresholds.repeat_window_days)
 
 
-def send_due_follow_ups(
+def send_due_alerts(
     history: CustomerHistory,
     profile: CustomerProfile | None,
     rules: Rules,
     now: datetime,
     tick: Source | None = None,
 ) -> list[CareAlert]:
-    """The FOLLOW_UP alerts due at ``now`` (processing time), in case order.
+    """What the timer sends at ``now`` (processing time): the FOLLOW_UP alerts due, in
+    case order, then the AT_RISK record of a due aging check (processors/silence.py).
 
-    Each one sent is taken off ``history.follow_ups_due``, so the caller stores the history
-    when the list is not empty. The live timer and the backtest both call this. ``tick``
-    is the record that asked (the live timer's): the same tick read again after a crash
-    gets the same alerts again, since their cases are no longer due by then.
+    Each follow-up sent is taken off ``history.follow_ups_due`` and a due aging check
+    plans the next, so the caller stores the history when the list is not empty or the
+    check moved on. The live timer and the backtest both call this. ``tick`` is the
+    record that asked (the live timer's): the same tick read again after a crash gets the
+    same alerts again, since their checks are no longer due by then.
     """
     if tick is not None:
         key = source_key(tick)
@@ -140,6 +146,7 @@ def send_due_follow_ups(
         for case_id in due_follow_ups(history, now)
         if (alert := follow_up(history, case_id, profile, rules, now)) is not None
     ]
+    alerts += check_aging(history, profile, rules, now)
     if tick is not None and alerts:
         delivery = Delivery(source_key(tick), [alert.to_dict() for alert in alerts])
         history.tick_deliveries = [*history.tick_deliveries, delivery][-MAX_TICKS:]

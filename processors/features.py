@@ -93,7 +93,7 @@ def feature_values(
     values = dict.fromkeys(NAMES, 0.0)
     for reason in rules_risk.reasons:
         if reason.code in _SIGNAL_LINES:
-            values[reason.code] = reason.contribution
+            values[reason.code] = reason.contribution or 0.0
     now = h.watermark
     values["contacts_7d"] = h.contacts(RECENT_DAYS)
     values["contacts_30d"] = h.contacts(30)

@@ -205,8 +205,9 @@ class CustomerHistory:
     Exempt are the fields that record decisions, taken when an event arrives and so at
     a different moment in a different order: ``open_alerts``, ``closed_alerts_at`` and
     ``last_score`` (what alerts.decide opened, closed and scored), ``follow_ups_due``
-    (scheduled from the processing time, taken off when sent), ``at_risk_ledger`` (the
-    AT_RISK openings still to be judged against outcomes), and the arrival order
+    (scheduled from the processing time, taken off when sent), ``aging_at``/``aging_due``
+    (moved on when checked), ``at_risk_ledger`` (the AT_RISK openings still to be judged
+    against outcomes), and the arrival order
     itself: ``applied`` counts the interactions applied, so the n-th one applied carries
     ``seq`` n in its delivery, and a replay says where in that order its decisions fell.
 
@@ -235,6 +236,10 @@ class CustomerHistory:
     open_alerts: dict[str, OpenAlert] = field(default_factory=dict)
     closed_alerts_at: dict[str, int] = field(default_factory=dict)
     follow_ups_due: dict[str, int] = field(default_factory=dict)
+    # The next aging check of the oldest open case (processors/silence.py): the event time
+    # it looks at, and the processing time it is due at.
+    aging_at: int | None = None
+    aging_due: int | None = None
     last_score: float = 0.0
     applied: int = 0
     # interaction id -> what it sent, for the ids in ``seen``.
@@ -302,6 +307,8 @@ class CustomerHistory:
             "open_alerts": {kind: alert.to_dict() for kind, alert in self.open_alerts.items()},
             "closed_alerts_at": dict(self.closed_alerts_at),
             "follow_ups_due": dict(self.follow_ups_due),
+            "aging_at": self.aging_at,
+            "aging_due": self.aging_due,
             "last_score": self.last_score,
             "applied": self.applied,
             "deliveries": {key: d.to_dict() for key, d in self.deliveries.items()},
@@ -458,7 +465,8 @@ def _record_contact(h: CustomerHistory, interaction: Interaction, at: int, rules
     by_channel[interaction.channel] = by_channel.get(interaction.channel, 0) + 1
     if interaction.outcome == "ABANDONED":
         h.abandoned_by_day[day] = h.abandoned_by_day.get(day, 0) + 1
-    if interaction.queue_wait_seconds >= t.long_wait_seconds:
+    elif interaction.queue_wait_seconds >= t.long_wait_seconds:
+        # An abandoned call's wait is the abandonment's signal, not a second one.
         h.long_waits_by_day[day] = h.long_waits_by_day.get(day, 0) + 1
     iid = interaction.interaction_id
     contact = Contact(

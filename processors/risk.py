@@ -4,6 +4,7 @@ line a person can read, multiplied for high-value customers and near renewals.""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -14,7 +15,8 @@ from processors.interaction import Interaction
 from processors.profile import CustomerProfile
 from processors.rules import Rules
 
-FAILED_OUTCOMES = frozenset({"UNRESOLVED", "ABANDONED", "ESCALATED", "CALLBACK_REQUESTED"})
+# Outcomes after which a contact again is a repeat (an abandoned call is its own signal).
+FAILED_OUTCOMES = frozenset({"UNRESOLVED", "ESCALATED", "CALLBACK_REQUESTED"})
 RECENT_DAYS = 7
 # Sentiment at which NEGATIVE_SENTIMENT gives its full weight.
 FULL_NEGATIVE = -0.6
@@ -30,12 +32,19 @@ CHURN_WORDS = {
 
 @dataclass(frozen=True)
 class Reason:
-    """One signal behind a score: its code, weight, the points it added and why."""
+    """Why an alert was raised: a code and a readable line. A signal behind a score also
+    carries its weight and the points it added; the reason of an alert that is not a score
+    (PUBLIC_PRAISE, ESCALATION_RESOLVED) carries neither (None)."""
 
     code: str
-    weight: float
-    contribution: float
+    weight: float | None
+    contribution: float | None
     explanation: str
+
+    @property
+    def points(self) -> float:
+        """The points it added to a score; 0 for a reason that is not a score's."""
+        return self.contribution or 0.0
 
 
 @dataclass(frozen=True)
@@ -60,15 +69,24 @@ Assessor = Callable[[CustomerHistory, Interaction, CustomerProfile, Rules], Risk
 
 
 def assess(
-    history: CustomerHistory, interaction: Interaction, profile: CustomerProfile, rules: Rules
+    history: CustomerHistory,
+    interaction: Interaction | None,
+    profile: CustomerProfile,
+    rules: Rules,
 ) -> RiskAssessment:
-    """Scores ``interaction`` in the light of ``history`` (already updated with it)."""
-    signals = [r for r in _signals(history, interaction, rules) if r.contribution > 0]
-    base = float(sum(r.contribution for r in signals))
-    multipliers = list(_multipliers(profile, interaction.occurred_at, rules, base))
+    """Scores ``interaction`` in the light of ``history`` (already updated with it); with
+    no interaction, the customer as the history stands at its watermark."""
+    signals = [r for r in _signals(history, interaction, rules) if r.points > 0]
+    base = float(sum(r.points for r in signals))
+    moment = (
+        interaction.occurred_at
+        if interaction is not None
+        else datetime.fromtimestamp(history.watermark / 1000, UTC)
+    )
+    multipliers = list(_multipliers(profile, moment, rules, base))
     factor = math.prod(f for f, _ in multipliers)
     # Signals first, largest first; then the multipliers that scaled them.
-    reasons = sorted(signals, key=lambda r: -r.contribution) + [r for _, r in multipliers]
+    reasons = sorted(signals, key=lambda r: -r.points) + [r for _, r in multipliers]
     score = round(min(100.0, base * factor), 1)
     return RiskAssessment(
         score=score,
@@ -79,7 +97,7 @@ def assess(
     )
 
 
-def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reason]:
+def _signals(h: CustomerHistory, i: Interaction | None, rules: Rules) -> Iterator[Reason]:
     t, w = rules.thresholds, rules.signals
     now = h.watermark
     resolved = h.last_resolved_at or 0
@@ -88,8 +106,8 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
         weight = w.get(code).weight
         return Reason(code, weight, round(weight * units, 1), explanation)
 
-    current = i.sentiment if i.direction == "INBOUND" else None
-    if current is not None and current <= t.negative_sentiment:
+    current = i.sentiment if i is not None and i.direction == "INBOUND" else None
+    if i is not None and current is not None and current <= t.negative_sentiment:
         strength = min(1.0, current / FULL_NEGATIVE)
         yield reason(
             "NEGATIVE_SENTIMENT",
@@ -120,7 +138,8 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
     talk = h.churn_talk
     if talk and talk.at > now - t.churn_intent_memory_days * DAY_MS and talk.at >= resolved:
         days = (now - talk.at) // DAY_MS
-        when = "in this contact" if talk.at == _ms(i.occurred_at) else f"{days} day(s) ago"
+        here = i is not None and talk.at == _ms(i.occurred_at)
+        when = "in this contact" if here else f"{days} day(s) ago"
         yield reason("CHURN_INTENT", 1, f"{CHURN_WORDS.get(talk.category, talk.category)} {when}")
 
     open_cases = h.open_cases()
@@ -155,13 +174,7 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
             f"{abandoned} call(s) abandoned in queue in {RECENT_DAYS} days",
         )
 
-    memory = now - t.survey_memory_days * DAY_MS
-    if h.nps and h.nps.at > memory and h.nps.value <= t.detractor_nps_at_most:
-        yield reason("DETRACTOR", 1, f"detractor: gave NPS {h.nps.value}/10")
-    if h.csat and h.csat.at > memory and h.csat.value <= t.low_csat_at_most:
-        yield reason("LOW_CSAT", 1, f"low satisfaction: CSAT {h.csat.value}/5")
-    if h.ces and h.ces.at > memory and h.ces.value >= t.high_effort_ces_at_least:
-        yield reason("HIGH_EFFORT", 1, f"hard to get help: effort {h.ces.value}/7")
+    yield from _survey_signals(h, now, rules, reason)
 
     complaints = [
         p
@@ -181,28 +194,81 @@ def _signals(h: CustomerHistory, i: Interaction, rules: Rules) -> Iterator[Reaso
             f"{loudest[0].follower_count:,} followers",
         )
 
-    if open_cases:
-        oldest = min(open_cases, key=lambda c: c.opened_at)
+    oldest = oldest_open_case(h)
+    if oldest is not None:
         age_days = (now - oldest.opened_at) // DAY_MS
         units = min(age_days // t.unresolved_aging_days, w.UNRESOLVED_AGING.cap)
         if units:
             yield reason(
-                "UNRESOLVED_AGING", units, f"case {oldest.case_id} unresolved for {age_days} days"
+                "UNRESOLVED_AGING",
+                units,
+                f"case {oldest.case_id} open {age_days} days without resolution",
             )
+
+
+def oldest_open_case(h: CustomerHistory) -> CaseState | None:
+    """The open case UNRESOLVED_AGING looks at: the one opened first."""
+    return min(h.open_cases(), key=lambda c: (c.opened_at, c.case_id), default=None)
+
+
+def next_aging_at(h: CustomerHistory, rules: Rules, after: int) -> int | None:
+    """The first moment (epoch ms, event time) after ``after`` at which the oldest open
+    case's age crosses a step of ``unresolved_aging_days`` that still adds points; None
+    without an open case, or once its points are at their cap."""
+    oldest = oldest_open_case(h)
+    if oldest is None:
+        return None
+    step = rules.thresholds.unresolved_aging_days * DAY_MS
+    crossing = (max(after, oldest.opened_at) - oldest.opened_at) // step + 1
+    if crossing > rules.signals.UNRESOLVED_AGING.cap:
+        return None
+    return oldest.opened_at + crossing * step
+
+
+def _survey_signals(
+    h: CustomerHistory, now: int, rules: Rules, reason: Callable[[str, float, str], Reason]
+) -> Iterator[Reason]:
+    """The last survey answers, each by how deep into its bad end it went: half its
+    weight at the threshold answer (NPS 6, CSAT 2, effort 5 by default), the full weight
+    at the worst one (NPS 0, CSAT 1, effort 7), so a 6 does not count like a 0."""
+    t = rules.thresholds
+    memory = now - t.survey_memory_days * DAY_MS
+    if h.nps and h.nps.at > memory and h.nps.value <= t.detractor_nps_at_most:
+        depth = _depth(t.detractor_nps_at_most - h.nps.value, t.detractor_nps_at_most)
+        yield reason("DETRACTOR", depth, f"detractor: gave NPS {h.nps.value}/10")
+    if h.csat and h.csat.at > memory and h.csat.value <= t.low_csat_at_most:
+        depth = _depth(t.low_csat_at_most - h.csat.value, t.low_csat_at_most - 1)
+        yield reason("LOW_CSAT", depth, f"low satisfaction: CSAT {h.csat.value}/5")
+    if h.ces and h.ces.at > memory and h.ces.value >= t.high_effort_ces_at_least:
+        depth = _depth(h.ces.value - t.high_effort_ces_at_least, 7 - t.high_effort_ces_at_least)
+        yield reason("HIGH_EFFORT", depth, f"hard to get help: effort {h.ces.value}/7")
+
+
+def _depth(past_threshold: int, threshold_to_worst: int) -> float:
+    """0.5 for the threshold answer, rising evenly to 1 for the worst answer."""
+    if threshold_to_worst <= 0:
+        return 1.0
+    return 0.5 + 0.5 * past_threshold / threshold_to_worst
 
 
 def _repeats(h: CustomerHistory, window_days: int, open_cases: list[CaseState]) -> tuple[int, str]:
-    """Repeat contacts on unresolved issues: on one open case, or after a failed contact."""
+    """Repeat contacts on unresolved issues: on one open case, or after a failed contact.
+
+    Calls abandoned in the queue are left out: the customer never got to talk about the
+    issue, so the call back is a first contact, not a repeat (ABANDONED_CALLS counts them).
+    """
     horizon = h.watermark - window_days * DAY_MS
     best, text = 0, ""
+    talked = Counter(c.case_id for c in h.timeline if c.case_id and c.outcome != "ABANDONED")
     for case in open_cases:
-        if case.last_contact_at > horizon and case.contacts - 1 > best:
-            best = case.contacts - 1
+        contacts = talked[case.case_id]
+        if case.last_contact_at > horizon and contacts - 1 > best:
+            best = contacts - 1
             text = (
-                f"{_ordinal(case.contacts)} contact about case {case.case_id} "
+                f"{_ordinal(contacts)} contact about case {case.case_id} "
                 f"({', '.join(c.lower() for c in case.channels)})"
             )
-    recent = h.contacts_since_resolution(window_days)
+    recent = [c for c in h.contacts_since_resolution(window_days) if c.outcome != "ABANDONED"]
     first_failure = next((n for n, c in enumerate(recent) if c.outcome in FAILED_OUTCOMES), None)
     if first_failure is not None:
         again = len(recent) - first_failure - 1

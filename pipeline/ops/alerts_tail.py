@@ -39,7 +39,10 @@ def matches(alert: dict[str, Any], types: Iterable[str], min_severity: str) -> b
 
 def as_line(alert: dict[str, Any]) -> str:
     """One readable line: when, what, who, why, and what to do by when."""
-    reasons = ", ".join(f"{r['code']}({r['contribution']:.0f})" for r in alert["reasons"][:4])
+    reasons = ", ".join(
+        r["code"] if r.get("contribution") is None else f"{r['code']}({r['contribution']:.0f})"
+        for r in alert["reasons"][:4]
+    )
     respond = alert["respond_by"]
     by = f" by {respond:%Y-%m-%d %H:%M}Z" if isinstance(respond, datetime) else ""
     return (

@@ -34,9 +34,7 @@ def migrate_table_keys(settings: Settings, timeout_s: float = 120.0) -> list[Mig
     consumer = KafkaConsumer(
         **kafka_python_config(settings), group_id=None, enable_auto_commit=False
     )
-    producer = KafkaProducer(
-        **kafka_python_config(settings), acks="all", enable_idempotence=True
-    )
+    producer = KafkaProducer(**kafka_python_config(settings), acks="all", enable_idempotence=True)
     try:
         results = []
         for table in TABLES:

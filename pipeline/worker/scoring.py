@@ -1,8 +1,9 @@
-"""The enrich+score step: customer history, risk and care alerts, plus the follow-ups.
+"""The enrich+score step: customer history, risk and care alerts, plus the timer's checks.
 
 The care agent (pipeline/worker/care.py) calls :class:`Scorer` in the partition that owns the
-customer's history. A timer finds the follow-ups that are due in this worker's partitions
-and sends a tick through ``care.followups``, whose agent decides in the owning partition.
+customer's history. A timer finds the customers of this worker's partitions with a
+follow-up or an aging check of a silent customer's open case due, and sends a tick through
+``care.followups``, whose agent decides in the owning partition.
 """
 
 from __future__ import annotations
@@ -23,12 +24,7 @@ from pipeline.worker.outbox import Outbox, deliver_now
 from pipeline.worker.tables import Tables, get_json, put_json
 from pipeline.worker.topics import Topics
 from processors.alerts import CareAlert
-from processors.care import (
-    metric_fact,
-    next_follow_up_due,
-    process_interaction,
-    send_due_follow_ups,
-)
+from processors.care import metric_fact, process_interaction, send_due_alerts
 from processors.channel_windows import PartialWindows
 from processors.due import DueIndex
 from processors.history import CustomerHistory, ms
@@ -36,6 +32,7 @@ from processors.interaction import Interaction, Source
 from processors.profile import CustomerProfile
 from processors.risk import Assessor, assess
 from processors.rules import Rules
+from processors.silence import next_due
 from sinks.metrics import PipelineMetrics
 
 log = logging.getLogger(__name__)
@@ -91,11 +88,11 @@ class Scorer:
         self.metrics = metrics
         self.windows = windows
         self.cache = HistoryCache(cache_size)
-        # Customers of this worker's partitions by when their next follow-up is due; built
-        # from the table after each rebalance (see register_follow_ups), kept up to date
-        # by every history written.
-        self.follow_ups = DueIndex[bytes]()
-        self.follow_ups_stale = True
+        # Customers of this worker's partitions by when the timer next has something for
+        # them (a follow-up, an aging check); built from the table after each rebalance
+        # (see register_follow_ups), kept up to date by every history written.
+        self.due = DueIndex[bytes]()
+        self.due_stale = True
         # Called with each interaction scored and the alerts it decided (the outcome
         # judgement's clock and index of due openings, pipeline/worker/outcomes.py).
         self.on_scored: list[Callable[[Interaction, list[CareAlert]], None]] = []
@@ -126,7 +123,7 @@ class Scorer:
         dirty = self.cache.take_dirty()
         for key, history in dirty.items():
             put_json(self.histories, key, history.to_dict())
-            self.follow_ups.set(key, next_follow_up_due(history.follow_ups_due))
+            self.due.set(key, next_due(history.follow_ups_due, history.aging_due))
         if dirty:
             self.metrics.histories_written(len(dirty))
         return len(dirty)
@@ -135,7 +132,7 @@ class Scorer:
         """Writes ``history`` to the table at once, in the context of the current record."""
         key = customer_id.encode()
         put_json(self.histories, key, history.to_dict())
-        self.follow_ups.set(key, next_follow_up_due(history.follow_ups_due))
+        self.due.set(key, next_due(history.follow_ups_due, history.aging_due))
         self.cache.put(key, history)
         self.metrics.histories_written(1)
 
@@ -147,17 +144,17 @@ class Scorer:
 
     def forget_customer(self, key: bytes) -> None:
         """Drops an erased customer from memory: its cached history, a dirty one too (so
-        that no flush writes it back), and its place in the follow-up index."""
+        that no flush writes it back), and its place in the due-time index."""
         self.cache.discard(key)
-        self.follow_ups.discard(key)
+        self.due.discard(key)
         for hook in self.on_forget:
             hook(key)
 
     def forget_cached(self) -> None:
         """Empties the cache after a rebalance (see pipeline/worker/historycache.py); the
-        follow-up index is built again for the partitions now held."""
+        due-time index is built again for the partitions now held."""
         self.cache.clear()
-        self.follow_ups_stale = True
+        self.due_stale = True
 
     async def score(self, interaction: Interaction, held: list[Send] | None = None) -> None:
         """Updates the history of the interaction's customer and sends what it decides:
@@ -250,7 +247,7 @@ class Scorer:
             )
 
 
-# Stored histories decoded between two yields to the event loop while the follow-up index
+# Stored histories decoded between two yields to the event loop while the due-time index
 # is built: a scan of every customer must not hold up the records for long.
 INDEX_SCAN_CHUNK = 200
 
@@ -261,33 +258,34 @@ def _recovered(app: faust.App) -> bool:
     return recovery.completed.is_set() and not (app.rebalancing or recovery.in_recovery)
 
 
-async def _index_follow_ups(histories: faust.Table, scorer: Scorer) -> None:
-    """Builds the follow-up index from this worker's partitions of the history table."""
-    scorer.follow_ups_stale = False  # a rebalance during the scan sets it again
+async def _index_due(histories: faust.Table, scorer: Scorer) -> None:
+    """Builds the due-time index from this worker's partitions of the history table."""
+    scorer.due_stale = False  # a rebalance during the scan sets it again
     stored_rows = list(histories.items())
-    scorer.follow_ups.clear()
+    scorer.due.clear()
     for n, (key, stored) in enumerate(stored_rows, 1):
         if stored:
-            due = next_follow_up_due(orjson.loads(stored).get("follow_ups_due"))
-            scorer.follow_ups.set(key, due)
+            history = orjson.loads(stored)
+            scorer.due.set(key, next_due(history.get("follow_ups_due"), history.get("aging_due")))
         if n % INDEX_SCAN_CHUNK == 0:
             await asyncio.sleep(0)
-    log.info("follow-up index built: %d of %d customers", len(scorer.follow_ups), len(stored_rows))
+    log.info("due-time index built: %d of %d customers", len(scorer.due), len(stored_rows))
 
 
 def register_follow_ups(
     app: faust.App, topics: Topics, scorer: Scorer, follow_up_every_s: float
 ) -> None:
-    """Declares the follow-up timer and the agent that sends the follow-ups due."""
+    """Declares the timer and the agent that sends what is due: follow-ups, and the
+    AT_RISK records of silent customers' aging checks."""
     histories, rules = scorer.histories, scorer.rules
 
     @app.timer(follow_up_every_s, name="find-due-follow-ups")
     async def find_due_follow_ups() -> None:
-        if scorer.follow_ups_stale:
+        if scorer.due_stale:
             if not _recovered(app):
                 return
-            await _index_follow_ups(histories, scorer)
-        for key in scorer.follow_ups.pop_due(ms(datetime.now(UTC))):
+            await _index_due(histories, scorer)
+        for key in scorer.due.pop_due(ms(datetime.now(UTC))):
             await topics.follow_ups.send(key=key, value=b"due")
 
     @app.agent(topics.follow_ups, name="send-follow-ups")
@@ -299,9 +297,10 @@ def register_follow_ups(
                 continue
             message = event.message
             tick = Source(message.topic, message.partition, message.offset)
-            alerts = send_due_follow_ups(history, profile, rules, datetime.now(UTC), tick)
-            if alerts:
+            planned = history.aging_at
+            alerts = send_due_alerts(history, profile, rules, datetime.now(UTC), tick)
+            if alerts or history.aging_at != planned:
                 scorer.write_now(customer_id, history)
                 await scorer.send(alerts)
             else:  # nothing was due after all: look again when the next one is
-                scorer.follow_ups.set(event.key, next_follow_up_due(history.follow_ups_due))
+                scorer.due.set(event.key, next_due(history.follow_ups_due, history.aging_due))

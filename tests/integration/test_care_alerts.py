@@ -311,6 +311,63 @@ def test_journey_raises_escalates_recovers_and_follows_up(
         restarted.stop()
 
 
+def email(cid: str, n: int, at: datetime, text: str, sentiment: float) -> RawEvent:
+    return RawEvent(
+        "EMAIL",
+        cid,
+        {
+            "message_id": f"{cid}-email-{n}",
+            "thread_id": f"{cid}-thread",
+            "customer_id": cid,
+            "direction": "INBOUND",
+            "sent_at": at,
+            "subject": "Still not fixed",
+            "body": text,
+            "case_id": "K1",
+            "upstream_sentiment": sentiment,
+        },
+    )
+
+
+def test_a_silent_customers_open_case_opens_at_risk_on_the_timer(
+    care_env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    """A case opened three days ago, less 40 s, and a reminder just now: 45 points, under
+    the threshold. With nothing more from the customer, the case turns three days old and
+    the worker's timer opens AT_RISK, dated at that moment, saying why."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    opened = now - timedelta(days=3) + timedelta(seconds=40)
+    crossing = opened + timedelta(days=3)
+    worker = WorkerProcess(care_env, tmp_path / "worker.log").start()
+    try:
+        reader = OutputReader(settings, [settings.topic(ALERTS.name)])
+        send_events(settings, [profile("S1")])
+        send_events(
+            settings,
+            [
+                call("S1", 1, opened, "Down again. Get me a manager.", -0.7, "ESCALATED", wait=900),
+                email("S1", 2, now - timedelta(seconds=2), "Still nothing works.", -0.7),
+            ],
+        )
+        records = alerts_of(
+            reader.read_until(
+                lambda got: any(decode(r, "CareAlert")["alert_type"] == "AT_RISK" for r in got),
+                timeout_s=120,
+            )
+        )
+        reader.close()
+    finally:
+        worker.stop()
+    (at_risk,) = [a for a in records if a["alert_type"] == "AT_RISK"]
+    assert datetime.now(UTC) >= crossing  # not before the case was three days old
+    assert at_risk["customer_id"] == "S1" and at_risk["status"] == "OPEN"
+    assert at_risk["interaction_id"] == f"aging:K1:{int(crossing.timestamp() * 1000)}"
+    assert at_risk["event_time"] == crossing and at_risk["case_id"] == "K1"
+    assert at_risk["score"] >= 50
+    aging = [r for r in at_risk["reasons"] if r["code"] == "UNRESOLVED_AGING"]
+    assert aging and aging[0]["explanation"] == "case K1 open 3 days without resolution"
+
+
 def test_a_record_on_another_partition_is_scored_once_where_its_customer_lives(
     care_env: dict[str, str], settings: Settings, tmp_path: Path
 ) -> None:

@@ -48,9 +48,7 @@ async def measure_ceiling(
         enable_auto_commit=False,
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
-    producer = AIOKafkaProducer(
-        **aiokafka_config(settings), linger_ms=5, max_batch_size=256 * 1024
-    )
+    producer = AIOKafkaProducer(**aiokafka_config(settings), linger_ms=5, max_batch_size=256 * 1024)
     await consumer.start()
     await producer.start()
     sink = settings.topic(CEILING_SINK.name)

@@ -33,6 +33,7 @@ from processors.care import process_interaction
 from processors.history import CustomerHistory
 from processors.interaction import Interaction
 from processors.profile import CustomerProfile
+from processors.risk import next_aging_at, oldest_open_case
 from processors.rules import Rules
 
 AlertKey = tuple[str, int]
@@ -138,9 +139,10 @@ def judge(expected: Expected, clean: Outputs, run: Outputs, sent: Iterable[RawPo
 
 @dataclass(frozen=True)
 class Expected:
-    """What a scorer had to send (``alerts``), and the FOLLOW_UP records it may send:
-    those come from a timer, at a moment of processing time, so whether one is sent
-    before its case reopens or the run ends is timing, not a fault."""
+    """What a scorer had to send (``alerts``), and the timer's records it may send
+    (``follow_ups``: FOLLOW_UPs, and AT_RISK records of aging checks on silent
+    customers): those come at a moment of processing time, so whether one is sent before
+    the customer's next contact or the end of the run is timing, not a fault."""
 
     alerts: set[AlertKey]
     follow_ups: set[AlertKey]
@@ -178,7 +180,27 @@ def expected_alerts(
                 if case is not None and not case.open:
                     trigger = f"case:{case_id}:{case.resolved_at}"
                     follow_ups.add((alert_id(cid, "FOLLOW_UP", trigger), 1))
+            follow_ups.update(_aging_checks(history, rules))
     return Expected(keys, follow_ups, reordered)
+
+
+def _aging_checks(history: CustomerHistory, rules: Rules) -> set[AlertKey]:
+    """The AT_RISK records the aging checks of the oldest open case may send before the
+    customer's next contact: an opening at each crossing, or the open alert's escalations
+    (at most one per severity above its own)."""
+    oldest = oldest_open_case(history)
+    if oldest is None:
+        return set()
+    keys: set[AlertKey] = set()
+    after = history.watermark
+    while (at := next_aging_at(history, rules, after)) is not None:
+        trigger = f"aging:{oldest.case_id}:{at}"
+        keys.add((alert_id(history.customer_id, "AT_RISK", trigger), 1))
+        after = at
+    current = history.open_alerts.get("AT_RISK")
+    if current is not None:
+        keys.update((current.alert_id, current.version + n) for n in (1, 2, 3))
+    return keys
 
 
 def _first_seen(entries: Iterable[tuple[int, Interaction]]) -> list[str]:
@@ -187,7 +209,8 @@ def _first_seen(entries: Iterable[tuple[int, Interaction]]) -> list[str]:
 
 
 def _decided(outputs: Outputs) -> set[AlertKey]:
-    """The alert records decided by interactions: all but the timer's FOLLOW_UPs."""
+    """The alert records decided by interactions: all but the timer's FOLLOW_UPs (its
+    rare AT_RISK records of aging checks count here)."""
     return {k for k in outputs.alerts if outputs.alert_types.get(k) != "FOLLOW_UP"}
 
 

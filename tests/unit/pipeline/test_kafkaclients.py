@@ -94,9 +94,7 @@ def test_the_password_is_hidden_in_the_printed_settings(ca_file: Path) -> None:
         ({"CAREPIPE_SASL_MECHANISM": "GSSAPI"}, "CAREPIPE_SASL_MECHANISM='GSSAPI'"),
     ],
 )
-def test_a_bad_security_setting_is_refused_naming_it(
-    environ: dict[str, str], named: str
-) -> None:
+def test_a_bad_security_setting_is_refused_naming_it(environ: dict[str, str], named: str) -> None:
     with pytest.raises(SettingsError, match=named.replace("(", r"\(")):
         load_settings(environ)
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from processors.alerts import CareAlert, alert_id, due_follow_ups, excerpt, follow_up
-from processors.care import send_due_follow_ups
+from processors.alerts import CareAlert, alert_id, excerpt
+from processors.care import send_due_alerts
+from processors.follow_up import due_follow_ups, follow_up
 from processors.history import CustomerHistory, ms
 from processors.interaction import Interaction, Source, Survey
 from processors.playbook import choose_action
@@ -132,7 +133,8 @@ def test_recovery_needs_the_score_strictly_below_recover_below(
     outcomes = run(OPENS, residual, rules=rules)
 
     assert outcomes[-1].risk is not None
-    assert outcomes[-1].risk.score == rules.signals.LOW_CSAT.weight == 10.0
+    # The threshold answer counts half the weight.
+    assert outcomes[-1].risk.score == rules.signals.LOW_CSAT.weight / 2 == 10.0
     assert bool(alerts(outcomes, "RECOVERED")) is recovers
 
 
@@ -289,15 +291,15 @@ def test_a_follow_up_tick_read_again_sends_the_same_follow_up_again() -> None:
     tick = Source("care.followups", 2, 40)
     now = at(3)
 
-    first = send_due_follow_ups(h, profile(), RULES, now, tick)
-    again = send_due_follow_ups(h, profile(), RULES, now + timedelta(minutes=1), tick)
-    other = send_due_follow_ups(h, profile(), RULES, now, Source("care.followups", 2, 41))
+    first = send_due_alerts(h, profile(), RULES, now, tick)
+    again = send_due_alerts(h, profile(), RULES, now + timedelta(minutes=1), tick)
+    other = send_due_alerts(h, profile(), RULES, now, Source("care.followups", 2, 41))
 
     assert [a.alert_type for a in first] == ["FOLLOW_UP"]
     assert [a.to_dict() for a in again] == [a.to_dict() for a in first]
     assert other == []  # a later tick: the case is no longer due
     restored = CustomerHistory.from_dict(h.to_dict())
-    assert send_due_follow_ups(restored, profile(), RULES, now, tick)[0].to_dict() == (
+    assert send_due_alerts(restored, profile(), RULES, now, tick)[0].to_dict() == (
         first[0].to_dict()
     )
 

@@ -10,8 +10,8 @@ has at most one contact, so each score is the sum of a few signals (default rule
     C-D       churns day 25        day 15         sentiment -0.5 (16.7) + churn 46.7
     C-E       stays                day 10         sentiment -0.6 (20) + churn   50
     C-F       stays                day 3          sentiment -0.4 (13.3)         13.3
-    C-H       stays                day 12         -0.6 (20) + NPS 3 (15)        53
-                                                  + CSAT 1 (10) + CES 6 (8)
+    C-H       stays                day 12         -0.6 (20) + NPS 3 (27) + ...  65
+                                                  + CSAT 2 (10) + CES 5 (8)
     C-G       stays                -              -                             -
 
 ("churn" is CHURN_INTENT, 30 points, from "I want to cancel my subscription".)
@@ -40,20 +40,22 @@ from tests.unit.processors.journey import RULES, T0, at, contact, profile, rules
 CHURN_WORDS = "I want to cancel my subscription, this is useless."
 HORIZON = 30
 # B lowers the threshold to 45 (so C-D's 46.7 is flagged) and DETRACTOR to 5 points
-# (so C-H falls to 20 + 5 + 10 + 8 = 43 and is not).
+# (so C-H falls to 20 + 3.75 + 10 + 8 = 41.8 and is not).
 RULES_B = rules_with(
     {"alerting": {"at_risk_threshold": 45}, "signals": {"DETRACTOR": {"weight": 5}}}
 )
 
 
-def angry(customer: str, day: float, sentiment: float = -0.6, **kw: object) -> Interaction:
+def angry(
+    customer: str, day: float, sentiment: float = -0.6, case: bool = True, **kw: object
+) -> Interaction:
     return contact(
         "CHAT",
         at(day),
         CHURN_WORDS,
         sentiment=sentiment,
         outcome="UNRESOLVED",
-        case_id=f"K-{customer}",
+        case_id=f"K-{customer}" if case else None,
         customer=customer,
         **kw,  # type: ignore[arg-type]
     )
@@ -70,11 +72,11 @@ CONTACTS = (
         "Hmm.",
         sentiment=-0.6,
         outcome="UNRESOLVED",
-        case_id="K-C-H",
+        case_id=None,  # no case: nothing to age into its score
         customer="C-H",
-        survey=survey(at(12), csat=1, nps=3, ces=6),
+        survey=survey(at(12), csat=2, nps=3, ces=5),
     ),
-    angry("C-D", 15, sentiment=-0.5),
+    angry("C-D", 15, sentiment=-0.5, case=False),  # no case: nothing to age into its score
     angry("C-B", 30),
 )
 CUSTOMERS = ("C-A", "C-B", "C-C", "C-D", "C-E", "C-F", "C-G", "C-H")
@@ -103,7 +105,7 @@ def test_scores_are_as_the_table_says() -> None:
         "C-D": 46.7,
         "C-E": 50.0,
         "C-F": 13.3,
-        "C-H": 53.0,
+        "C-H": 65.0,
     }
 
 
@@ -144,10 +146,11 @@ def test_the_threshold_curve_agrees_with_the_alerts_at_the_rules_threshold() -> 
     assert (curve[50].precision, curve[50].recall, curve[50].flagged) == (0.4, 0.5, 5)
     # At 46, D (46.7, day 15, churns day 25) is caught too: 3 of 6 flagged, 3 of 4 churners.
     assert (curve[46].precision, curve[46].recall, curve[46].flagged) == (0.5, 0.75, 6)
-    # Above 53 nobody is flagged: precision is undefined, recall 0.
-    assert (curve[54].precision, curve[54].recall, curve[54].flagged) == (None, 0.0, 0)
+    # From 51 only H (65) is flagged, and above 65 nobody: precision undefined, recall 0.
+    assert (curve[51].precision, curve[51].recall, curve[51].flagged) == (0.0, 0.0, 1)
+    assert (curve[66].precision, curve[66].recall, curve[66].flagged) == (None, 0.0, 0)
     assert sorted(e.churner_max_scores) == [46.7, 50.0, 50.0, 50.0]
-    assert sorted(e.stayer_max_scores) == [0.0, 13.3, 50.0, 53.0]
+    assert sorted(e.stayer_max_scores) == [0.0, 13.3, 50.0, 65.0]
 
 
 def test_compare_lists_exactly_the_customers_flagged_by_one_version_only() -> None:

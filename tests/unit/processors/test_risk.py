@@ -103,19 +103,19 @@ SIGNAL_CASES = [
     SignalCase(
         "DETRACTOR",
         (contact("VOICE", at(), survey=survey(at(), nps=T.detractor_nps_at_most)),),
-        1,
+        0.5,  # the threshold answer: half the weight
         (contact("VOICE", at(), survey=survey(at(), nps=T.detractor_nps_at_most + 1)),),
     ),
     SignalCase(
         "LOW_CSAT",
         (contact("CHAT", at(), survey=survey(at(), csat=T.low_csat_at_most)),),
-        1,
+        0.5,  # the threshold answer: half the weight
         (contact("CHAT", at(), survey=survey(at(), csat=T.low_csat_at_most + 1)),),
     ),
     SignalCase(
         "HIGH_EFFORT",
         (contact("CHAT", at(), survey=survey(at(), ces=T.high_effort_ces_at_least)),),
-        1,
+        0.5,  # the threshold answer: half the weight
         (contact("CHAT", at(), survey=survey(at(), ces=T.high_effort_ces_at_least - 1)),),
     ),
     SignalCase(

@@ -7,9 +7,11 @@ from collections import Counter
 from datetime import timedelta
 
 from pipeline.measure.chaos.verdict import Expected, Outputs, agreement, expected_alerts, judge
+from processors.alerts import alert_id
 from processors.care import process_interaction
+from processors.history import ms
 from processors.interaction import Interaction
-from tests.unit.processors.journey import RULES, T0, contact, post
+from tests.unit.processors.journey import CUSTOMER, RULES, T0, contact, post
 
 RAW = [("voice", 0, n) for n in range(4)]
 
@@ -101,8 +103,10 @@ def test_a_follow_up_the_timer_may_send_is_allowed_and_any_other_is_invented() -
 
     expected = expected_alerts(log, {}, RULES, T0 + timedelta(days=1))
 
-    assert len(expected.follow_ups) == 1
-    (follow_up,) = expected.follow_ups
+    follow_up = (alert_id(CUSTOMER, "FOLLOW_UP", f"case:k9:{ms(when[1])}"), 1)
+    aging = alert_id(CUSTOMER, "AT_RISK", f"aging:k9:{ms(when[0] + timedelta(days=3))}")
+    # The follow-up, and the AT_RISK records of aging checks while k9 was open.
+    assert follow_up in expected.follow_ups and (aging, 1) in expected.follow_ups
     run = outputs({follow_up: 1, ("not-a-follow-up", 1): 1}, {}, 4)
     verdict = judge(expected, run, run, RAW)
     assert verdict.alerts_invented == 1
