@@ -131,7 +131,9 @@ class CustomerTrack:
     """One customer's scores and AT_RISK openings in the replay, dated by replay time."""
 
     scores: list[tuple[int, float]] = field(default_factory=list)
-    moments: list[int] = field(default_factory=list)  # the scored interactions' event times
+    moments: list[int] = field(default_factory=list)  # the scores' event times
+    # Which scores came from the timer (an aging check) rather than from an interaction.
+    from_timer: list[bool] = field(default_factory=list)
     at_risk_opened: list[int] = field(default_factory=list)
     first_reasons: tuple[str, ...] = ()
 
@@ -185,6 +187,8 @@ def replay(
                 if alert.alert_type == "AT_RISK":
                     track = result.tracks.setdefault(customer_id, CustomerTrack())
                     track.scores.append((when, alert.score))
+                    track.moments.append(when)  # the check is as of its own moment
+                    track.from_timer.append(True)
                 _count(result, alert, when)
             plan(customer_id)
 
@@ -210,6 +214,7 @@ def replay(
                 track = result.tracks.setdefault(cid, CustomerTrack())
                 track.scores.append((step.at, outcome.risk.score))
                 track.moments.append(ms(interaction.occurred_at))
+                track.from_timer.append(False)
             for alert in outcome.alerts:
                 _count(result, alert, step.at)
             plan(cid)

@@ -116,7 +116,7 @@ def _comparison_wanted(specs: tuple[str, ...], test_from: str | None, budget: fl
 
 def _compare(
     events: Path,
-    truth: Path,
+    truth: Path | None,
     specs: tuple[str, ...],
     test_from_text: str | None,
     budget: float | None,
@@ -147,8 +147,9 @@ def _compare(
     "--outcomes",
     "truth",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    required=True,
-    help="Churn outcomes: the ground truth CSV of `carepipe simulate --truth`.",
+    default=None,
+    help="Churn outcomes as a ground truth CSV (`carepipe simulate --truth`); default: the "
+    "customer outcomes recorded in EVENTS before --until.",
 )
 @click.option(
     "--until",
@@ -185,7 +186,7 @@ def _compare(
 )
 def train(
     events: Path,
-    truth: Path,
+    truth: Path | None,
     until_text: str,
     out: Path,
     horizon_days: int,

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.measure.backtest import BacktestError, decoded, read_truth
+from pipeline.measure.backtest import (
+    BacktestError,
+    decoded,
+    read_truth,
+    truth_from_outcomes,
+    without_outcomes,
+)
 from pipeline.modelfile import load_model
 from pipeline.rulesfile import load_rules
 from pipeline.simulation.simulate import EventFileError, progress_bar
@@ -27,6 +33,7 @@ from processors.holdout import (
     threshold_for_budget,
 )
 from processors.model import ModelError
+from processors.outcomes import CustomerOutcome
 from processors.risk import Assessor, assess
 from processors.rules import Rules, RulesError
 
@@ -62,7 +69,7 @@ def candidate(spec: str) -> Candidate:
 
 def run_comparison(
     events: Path,
-    truth_path: Path,
+    truth_path: Path | None,
     specs: list[str],
     test_from: datetime | None = None,
     budget: float | None = None,
@@ -71,14 +78,15 @@ def run_comparison(
     """Replays ``events`` once per candidate and judges each on the test window."""
     started = time.perf_counter()
     candidates = [candidate(spec) for spec in specs]
-    truth = read_truth(truth_path)
+    outcomes: list[CustomerOutcome] = []
     records: Counter[str] = Counter()
     undecodable: Counter[str] = Counter()
     with progress_bar() as bar:
         task = bar.add_task("normalizing", total=None)
         try:
             prepared = prepare(
-                decoded(events, records, undecodable), progress=lambda n: bar.advance(task, n)
+                without_outcomes(decoded(events, records, undecodable), outcomes),
+                progress=lambda n: bar.advance(task, n),
             )
         except (OSError, EventFileError) as exc:
             raise BacktestError(str(exc)) from exc
@@ -88,8 +96,15 @@ def run_comparison(
         window_start = ms(test_from) if test_from else end - TEST_DAYS * DAY_MS
         if not start < window_start < end:
             raise BacktestError("--test-from must fall inside the span of the events")
+        ids = {s.profile.customer_id for s in prepared.steps if s.profile}
+        if truth_path is not None:
+            truth = read_truth(truth_path)
+        elif outcomes:
+            truth = truth_from_outcomes(outcomes, ids)
+        else:
+            raise BacktestError(f"{events} holds no customer outcomes: give --truth CSV")
         contacted = contacted_before_churn(_inbound(prepared), truth)
-        customers = len({s.profile.customer_id for s in prepared.steps if s.profile})
+        customers = len(ids)
         rows = []
         for c in candidates:
             task = bar.add_task(f"replaying {c.name}", total=len(prepared.steps))

@@ -20,7 +20,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.measure.backtest import BacktestError, decoded, read_truth
+from pipeline.measure.backtest import (
+    BacktestError,
+    decoded,
+    read_truth,
+    truth_from_outcomes,
+    without_outcomes,
+)
 from pipeline.rulesfile import load_rules
 from pipeline.simulation.simulate import progress_bar
 from processors.backtest import Truth, available_at, prepare, replay
@@ -29,6 +35,7 @@ from processors.history import DAY_MS, CustomerHistory, ms
 from processors.holdout import Gate, ScorePoint, alert_rate, threshold_for_budget
 from processors.interaction import Interaction
 from processors.model import FORMAT, RiskModel, sigmoid
+from processors.outcomes import CustomerOutcome
 from processors.profile import CustomerProfile
 from processors.risk import RiskAssessment, assess
 from processors.rules import Rules
@@ -38,10 +45,16 @@ RECOVER_RATIO = 0.6  # recover_below / threshold, as the default rules' 30 / 50
 SPLITS = (("fit", 60), ("calibration", 20), ("validation", 20))
 
 
-def churn_outcomes(path: Path) -> dict[str, Truth]:
-    """Who churned and when. Today the simulator's ground truth CSV (as the backtest reads
-    it); the one place to read outcome records instead."""
-    return read_truth(path)
+def churn_outcomes(path: Path | None, collected: Collected) -> dict[str, Truth]:
+    """Who churned and when: the customer outcomes recorded in the events before the end of
+    the training window, or a ground truth CSV (`carepipe simulate --truth`)."""
+    if path is not None:
+        return read_truth(path)
+    if not collected.outcomes:
+        raise BacktestError(
+            "the events hold no customer outcomes before --until: give --outcomes CSV"
+        )
+    return truth_from_outcomes(collected.outcomes, collected.customers)
 
 
 @dataclass
@@ -59,6 +72,7 @@ class Collected:
     points: list[Point] = field(default_factory=list)
     customers: set[str] = field(default_factory=set)
     start: int = 0
+    outcomes: list[CustomerOutcome] = field(default_factory=list)
 
 
 def collect(events: Path, until: datetime, rules: Rules) -> Collected:
@@ -90,7 +104,9 @@ def collect(events: Path, until: datetime, rules: Rules) -> Collected:
         task = bar.add_task("normalizing", total=None)
         try:
             prepared = prepare(
-                before_until(decoded(events, records, undecodable)),
+                without_outcomes(
+                    before_until(decoded(events, records, undecodable)), collected.outcomes
+                ),
                 progress=lambda n: bar.advance(task, n),
             )
         except OSError as exc:
@@ -99,11 +115,19 @@ def collect(events: Path, until: datetime, rules: Rules) -> Collected:
         replayed = replay(
             prepared, rules, progress=lambda n: bar.advance(task, n), assessor=collecting
         )
-    # Replay times from the replay's tracks: the n-th score of a customer is its n-th point.
+    # Replay times from the replay's tracks: the n-th interaction score of a customer is its
+    # n-th point (the timer's aging checks score too, but make no point).
+    times = {
+        cid: [
+            at
+            for (at, _), timer in zip(track.scores, track.from_timer, strict=True)
+            if not timer
+        ]
+        for cid, track in replayed.tracks.items()
+    }
     cursor: Counter[str] = Counter()
     for point in collected.points:
-        track = replayed.tracks[point.customer_id]
-        point.at = track.scores[cursor[point.customer_id]][0]
+        point.at = times[point.customer_id][cursor[point.customer_id]]
         cursor[point.customer_id] += 1
     collected.customers = {s.profile.customer_id for s in prepared.steps if s.profile}
     collected.start = prepared.steps[0].at if prepared.steps else limit
@@ -129,7 +153,7 @@ def label(point: Point, truth: Mapping[str, Truth], horizon_ms: int) -> int:
 
 def train(
     events: Path,
-    truth_path: Path,
+    truth_path: Path | None,
     until: datetime,
     horizon_days: int = 30,
     budget: float = DEFAULT_BUDGET,
@@ -142,8 +166,8 @@ def train(
     from sklearn.preprocessing import StandardScaler
 
     rules = load_rules(rules_path)
-    truth = churn_outcomes(truth_path)
     collected = collect(events, until, rules)
+    truth = churn_outcomes(truth_path, collected)
     limit, horizon = ms(until), horizon_days * DAY_MS
     labelled = [p for p in collected.points if p.at + horizon <= limit]
     if not labelled:
@@ -227,7 +251,7 @@ def train(
             },
             "training": {
                 "events": str(events),
-                "outcomes": str(truth_path),
+                "outcomes": str(truth_path) if truth_path else f"{events} (before --until)",
                 "from": _iso(collected.start),
                 "until": until.isoformat(),
                 "labelled_until": _iso(limit - horizon),

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import main
-from pipeline.measure.backtest import decoded
+from pipeline.measure.backtest import decoded, without_outcomes
 from pipeline.modelfile import load_model
 from pipeline.rulesfile import load_rules
 from processors.backtest import prepare, replay
@@ -102,7 +102,7 @@ def test_compare_judges_rules_and_model_on_another_seed(trained: tuple[Path, Pat
 def test_openings_from_scores_are_those_of_the_replay(trained: tuple[Path, Path, Path]) -> None:
     _, _, events = trained
     rules = load_rules()
-    prepared = prepare(decoded(events, Counter(), Counter()))
+    prepared = prepare(without_outcomes(decoded(events, Counter(), Counter()), []))
     replayed = replay(prepared, rules)
     gate = Gate(
         rules.alerting.at_risk_threshold,
