@@ -69,7 +69,7 @@ _RULES: dict[Language, dict[str, tuple[Pattern, ...]]] = {
             "call|contact|ask|tell ~2 bank|card ~1 to ~3 reverse|stop|block|refund|dispute",
             "call ~0 my ~0 bank",
             "reverse ~2 charge|charges|payment",
-            "stop|block|cancel ~2 direct ~0 debit",
+            "stop|block ~2 direct ~0 debit",
         ),
         "porting": patterns(
             "port|porting|ported|port-out ~3 number|out|away",
@@ -77,6 +77,7 @@ _RULES: dict[Language, dict[str, tuple[Pattern, ...]]] = {
             "transfer|transferring|move|moving|take|taking|keep|keeping ~3 number ~3 to|with|when"
             " ~3 " + _EN_PROVIDER + "|@NAME|switch|leave|go",
             "transfer|move ~3 number ~1 away|elsewhere|over|out",
+            "number ~1 ported|transferred|moved ~1 to|over|out|away",
         ),
         "cancel": patterns(
             "cancel|cancelling|canceling|cancelled|canceled|terminate|terminating|discontinue"
@@ -91,6 +92,7 @@ _RULES: dict[Language, dict[str, tuple[Pattern, ...]]] = {
             "close|closing|delete|deleting|shut ~2 account|accounts|profile",
             "account ~0 closure|deletion",
             "closure|deletion ~2 account",
+            "want|like|need ~3 account|accounts ~1 closed|deleted",
         ),
         "contract_end": patterns(
             "contract|term|deal|subscription|plan ~3 up|over|end|ends|ending|expire|expires"
@@ -106,7 +108,7 @@ _RULES: dict[Language, dict[str, tuple[Pattern, ...]]] = {
             "switch|switching|switched|change|changing ~2 " + _EN_PROVIDER + "|away",
             "switch|switching|switched|move|moving ~1 to|over ~1 @NAME",
             "go|going|take|taking|move|moving|look|looking|shop|shopping ~3 elsewhere",
-            "leave|leaving|left ~0 for ~0 another|@NAME",
+            "leave|leaving|left ~2 for ~0 another|@NAME",
             "shop|shopping ~1 around",
             "jump ~1 ship",
             "look|looking|consider|considering|explore|exploring|weigh|weighing|compare|comparing"
@@ -284,7 +286,7 @@ _NEGATED: dict[Language, tuple[Pattern, ...]] = {
         "renouveler|renouvelle|renouvellerai|renouvellement|reconduire|prolonger",
         "rester ~1 chez ~1 vous",
     ),
-    "de": patterns("verlängern|verlängere|verlängerung", "bleiben ~2 bei ~1 euch|ihnen"),
+    "de": patterns("verlängern|verlängere|verlängerung", "bleiben|bleibe ~4 bei ~1 euch|ihnen"),
 }
 _LET_LAPSE = patterns("let ~2 contract|subscription|plan|deal ~1 lapse|expire|run")
 
@@ -294,8 +296,23 @@ _OTHER_OBJECTS = wordset(
     " visit callback card upgrade engineer technician return trip flight reservation"
     " pedido cita pago entrega tarjeta reserva devolución"
     " commande rendez-vous paiement livraison carte option réservation"
-    " bestellung termin zahlung lieferung karte option zusatzoption buchung"
+    " bestellung zahlung lieferung karte option zusatzoption buchung"
 )
+# The categories about ending the service, where the object and the speaker matter.
+_ABOUT_THE_SERVICE = frozenset({"cancel", "close_account", "porting", "leaving", "contract_end"})
+# "I was going to cancel but you fixed it": an intention of the past, taken back.
+_FORMER: dict[Language, frozenset[str]] = {
+    "en": wordset("was were thought"),
+    "es": wordset("pensaba iba quería estuve"),
+    "fr": wordset("allais voulais pensais failli"),
+    "de": wordset("wollte wollten dachte hätte"),
+}
+_CONTRAST: dict[Language, frozenset[str]] = {
+    "en": wordset("but however"),
+    "es": wordset("pero sino"),
+    "fr": wordset("mais"),
+    "de": wordset("aber doch"),
+}
 # Per category, more things that make it about something else.
 _NOT_ABOUT: dict[str, frozenset[str]] = {
     # a refund of one fee or charge is a billing question, not leaving
@@ -308,12 +325,16 @@ NEGATED_REACH = 5
 # CONTRACT_END needs a word of leaving beside it: "when my contract is up, can I upgrade?" is not.
 _LEAVING_CUES = wordset(
     "leave leaving switch switching elsewhere other another shop shopping gone walk done bye"
-    " competitor move moving irme cambiar cambiarme otra otro marcharme buscar"
+    " competitor move moving irme cambiar cambiarme cambio compañía operador otra otro marcharme"
+    " buscar"
     " partir quitter changer autre ailleurs concurrent wechseln wechsle weg anderen anderer"
     " woanders gehen"
 )
 # Somebody else acted ("you cancelled my contract"), unless it is a request ("can you ...").
-_OTHERS = wordset("you someone somebody they he she agent colleague")
+_OTHERS = wordset(
+    "you someone somebody they he she agent colleague friend neighbour neighbor wife husband"
+    " partner mum mom dad son daughter brother sister"
+)
 _REQUEST = wordset("can could would will please")
 
 
@@ -368,15 +389,26 @@ def _intent(text: str, phrases: tuple[tuple[str, tuple[Pattern, ...]], ...]) -> 
 def _first(
     reading: Reading, options: Iterable[Pattern], category: str, negated: bool = False
 ) -> str | None:
-    other = _OTHER_OBJECTS | _NOT_ABOUT.get(category, frozenset())
+    service = category in _ABOUT_THE_SERVICE
+    other = (_OTHER_OBJECTS if service else frozenset()) | _NOT_ABOUT.get(category, frozenset())
     for pattern in options:
         span = pattern.find(reading, negated=negated, reach=NEGATED_REACH if negated else 0)
-        if span is None or near(reading, span, other):
+        if span is None or near(reading, span, other) or _taken_back(reading, span):
             continue
-        if not negated and reading.language == "en" and _someone_else(reading, span[0]):
+        if service and reading.language == "en" and _someone_else(reading, span[0]):
             continue
         return " ".join(reading.words[span[0] : span[1] + 1])
     return None
+
+
+def _taken_back(reading: Reading, span: tuple[int, int]) -> bool:
+    """An intention of the past in the words before the span, and a contrast after it."""
+    start, end = span
+    before = reading.words[max(0, start - 4) : start]
+    after = reading.words[end + 1 :]
+    return any(w in _FORMER[reading.language] for w in before) and any(
+        w in _CONTRAST[reading.language] for w in after
+    )
 
 
 def _someone_else(reading: Reading, start: int) -> bool:

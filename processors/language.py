@@ -122,6 +122,9 @@ class Reading:
             last = len(self.words) - 1  # "Ich kündige meinen Vertrag nicht": to the clause's end
         clause = self.clauses[start]
         ability = ABILITY[self.language]
+        if self.language == "fr":
+            # "si ma box n'est pas réparée je résilie": the negation is the condition's
+            first = max([first, *(j for j in range(first, start) if self.words[j] == "je")])
         for j in range(first, last + 1):
             if self.clauses[j] != clause or self.words[j] not in cues:
                 continue
@@ -148,7 +151,10 @@ def read(text: str) -> Reading:
             ellipsis = ellipsis or "…" in token or "..." in token
             continue
         # German capitalises every noun: a capital says nothing there.
-        name = token[:1].isupper() and not sentence_start and token != "I" and language != "de"
+        name = language != "de" and (
+            (token[:1].isupper() and not sentence_start and not token.startswith("I'"))
+            or (token.isupper() and 2 <= len(token) <= 4 and token != "I")  # BT, EE, O2
+        )
         sentence_start = False
         for word in _split(token.casefold(), language):
             if word in boundaries:
@@ -165,7 +171,7 @@ def detect_language(tokens: Iterable[str]) -> Language:
 
     simplemma's share of known words alone misreads short texts (it reads "Quiero darme de
     baja" as German), so each language's common function words vote beside it."""
-    words = [t.casefold() for t in tokens if t[:1].isalpha()]
+    words = [w for t in tokens if t[:1].isalpha() for w in t.casefold().split("'") if w]
     if len(words) < MIN_DETECT_WORDS:
         return DEFAULT_LANGUAGE
     return _detect(" ".join(words[:60]))

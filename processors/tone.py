@@ -66,6 +66,7 @@ _COMPLAINT: dict[Language, tuple[Pattern, ...]] = {
         "charged ~1 twice|double",
         "is|was|been|went|still|keeps ~1 down|dropping",
         "cut ~0 off",
+        "wait|queue ~0 time|times",
         "hung ~0 up",
         "third|fourth|fifth ~1 time",
         "never ~2 arrived|came|showed|called|answered|fixed|replied",
@@ -201,19 +202,23 @@ def read_tone(text: str) -> Tone:
     reading = read(text)
     lang = reading.language
     praise = _count(reading, _PRAISE[lang])
-    thanks_again = _count(reading, _THANKS_AGAIN[lang])
+    thanks_again = _count(reading, _THANKS_AGAIN[lang], negated=None)
     complaint = (
-        _count(reading, _COMPLAINT[lang])
+        _count(reading, _COMPLAINT[lang], negated=None)
         + _count(reading, _WORKS[lang], negated=True)
         + _count(reading, _PRAISE[lang], negated=True)  # "not helpful", "nada amable"
         - thanks_again
     )
     complaint = max(0, complaint)
-    sarcasm = _count(reading, _SARCASM[lang]) > 0 or bool(praise and complaint and reading.ellipsis)
+    # Praise beside a complaint, trailing off or applauding, is said with a straight face.
+    tell = reading.ellipsis or "👏" in reading.words
+    sarcasm = _count(reading, _SARCASM[lang], negated=None) > 0 or bool(
+        praise and complaint and tell
+    )
     return Tone(lang, praise, complaint, sarcasm)
 
 
-def _count(reading: Reading, options: tuple[Pattern, ...], negated: bool = False) -> int:
+def _count(reading: Reading, options: tuple[Pattern, ...], negated: bool | None = False) -> int:
     """How many word positions start a match of one of ``options``."""
     total = 0
     for pattern in options:
