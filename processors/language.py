@@ -25,6 +25,8 @@ DEFAULT_LANGUAGE: Language = "en"
 # Fewer words than this, or a best guess this close to the next one: read as English.
 MIN_DETECT_WORDS = 2
 MIN_DETECT_MARGIN = 0.5
+# Function words alone decide when one language leads by this many.
+DECISIVE_VOTES = 3
 # Text past this is not read for meaning: the opening carries what the customer wants.
 MAX_READ_CHARS = 1000
 DEFAULT_CACHED_TEXTS = 4096
@@ -108,6 +110,7 @@ class Reading:
     clauses: tuple[int, ...]
     names: tuple[bool, ...]
     ellipsis: bool
+    vocabulary: frozenset[str]
 
     def __len__(self) -> int:
         return len(self.words)
@@ -163,7 +166,10 @@ def read(text: str) -> Reading:
             clauses.append(clause)
             names.append(name)
     lemmas = tuple(_lemma(word, language) for word in words)
-    return Reading(language, tuple(words), lemmas, tuple(clauses), tuple(names), ellipsis)
+    vocabulary = frozenset(words) | frozenset(lemmas)
+    return Reading(
+        language, tuple(words), lemmas, tuple(clauses), tuple(names), ellipsis, vocabulary
+    )
 
 
 def detect_language(tokens: Iterable[str]) -> Language:
@@ -181,13 +187,17 @@ def detect_language(tokens: Iterable[str]) -> Language:
 def _detect(sample: str) -> Language:
     words = sample.split()
     votes = {lang: 0.0 for lang in LANGUAGES}
-    for lang, share in simplemma.langdetect(sample, lang=LANGUAGES):
-        if lang in votes:
-            votes[lang] += share
     for word in words:
         for lang in LANGUAGES:
             if word in FUNCTION_WORDS[lang]:
                 votes[lang] += 1
+    ranked = sorted(LANGUAGES, key=lambda lang: -votes[lang])
+    if votes[ranked[0]] - votes[ranked[1]] >= DECISIVE_VOTES:
+        return ranked[0]  # clear enough: spare simplemma's dictionary look-ups
+    for guess, share in simplemma.langdetect(" ".join(words[:24]), lang=LANGUAGES):
+        for lang in LANGUAGES:
+            if guess == lang:
+                votes[lang] += share
     ranked = sorted(LANGUAGES, key=lambda lang: -votes[lang])
     best, runner_up = ranked[0], ranked[1]
     if votes[best] - votes[runner_up] < MIN_DETECT_MARGIN:
@@ -240,6 +250,8 @@ class Pattern:
     slots: tuple[Slot, ...]
     gaps: tuple[int, ...]
     source: str
+    # Per slot matched by exact words only: the words, one of which the text must hold.
+    required: tuple[frozenset[str], ...] = ()
 
     @classmethod
     def parse(cls, source: str) -> Pattern:
@@ -258,7 +270,8 @@ class Pattern:
             prefixes = tuple(o[:-1] for o in options if o.endswith("*"))
             suffixes = tuple(o[1:] for o in options if o.startswith("*"))
             slots.append((exact, prefixes, suffixes, "@NAME" in options))
-        return cls(tuple(slots), tuple(gaps), source)
+        required = tuple(s[0] for s in slots if not (s[1] or s[2] or s[3]))
+        return cls(tuple(slots), tuple(gaps), source, required)
 
     def _fits(self, slot: Slot, reading: Reading, i: int) -> bool:
         exact, prefixes, suffixes, name = slot
@@ -278,6 +291,8 @@ class Pattern:
 
         ``negated=False`` skips spans a negation scopes over, ``True`` keeps only those,
         ``None`` takes any; the search begins at word ``start``."""
+        if any(needs.isdisjoint(reading.vocabulary) for needs in self.required):
+            return None  # a word it needs is not in the text: most patterns stop here
         for first in range(start, len(reading)):
             if not self._fits(self.slots[0], reading, first):
                 continue
