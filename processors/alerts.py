@@ -21,6 +21,7 @@ from processors.playbook import choose_action
 from processors.profile import CustomerProfile
 from processors.risk import Reason, RiskAssessment, reach_factor
 from processors.rules import Rules, severity_rank
+from processors.tone import read_tone
 
 # Public posts older than this (by event time, against the newest event) get no alert.
 PUBLIC_POST_MAX_AGE_MS = 2 * 86_400_000
@@ -294,7 +295,7 @@ def _public_post(c: _Context, i: Interaction, risk: RiskAssessment, at: int) -> 
             f"({social.follower_count:,} followers, sentiment {sentiment:+.2f})",
         )
         explanation = f"public complaint on {social.platform.lower()}: respond fast"
-    elif sentiment >= t.praise_sentiment:
+    elif sentiment >= t.praise_sentiment and read_tone(i.text).is_praise:
         alert_type, severity, score = "PRAISE", "LOW", risk.score
         reason = Reason(
             "PUBLIC_PRAISE",

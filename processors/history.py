@@ -10,13 +10,13 @@ and what is exempt). Times are epoch milliseconds, so the state is plain JSON.
 from __future__ import annotations
 
 import bisect
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from processors.domain import AlertType, Channel, Outcome, Severity
+from processors.intent import churn_intent
 from processors.interaction import Interaction
 from processors.outcomes import AtRiskLedger
 from processors.rules import Rules
@@ -347,24 +347,10 @@ class CustomerHistory:
 
 
 def detect_churn_talk(text: str, phrases: Mapping[str, Iterable[str]]) -> str | None:
-    """The first churn-intent category whose phrase occurs in ``text`` (case-insensitive)."""
-    folded = " ".join(text.casefold().replace("’", "'").split())
-    key = tuple((category, tuple(options)) for category, options in phrases.items())
-    for category, options in _casefolded(key):
-        for phrase in options:
-            if phrase in folded:
-                return category
-    return None
-
-
-@functools.lru_cache(maxsize=16)
-def _casefolded(
-    phrases: tuple[tuple[str, tuple[str, ...]], ...],
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The phrase lists, case-folded once per distinct set of rules."""
-    return tuple(
-        (category, tuple(phrase.casefold() for phrase in options)) for category, options in phrases
-    )
+    """The category of churn intent ``text`` expresses, read from its meaning in its language,
+    or from the rules' extra ``phrases`` (see :mod:`processors.intent`)."""
+    found = churn_intent(text, phrases)
+    return None if found is None else found.category
 
 
 def update_history(

@@ -1,4 +1,6 @@
-"""Sentiment of customer text in [-1, 1]: upstream analytics when supplied, else VADER."""
+"""Sentiment of customer text in [-1, 1]: upstream analytics when supplied, else computed in
+the text's language: VADER for English (turned negative when sarcastic, and no higher than
+neutral beside complaint markers), a small lexicon for Spanish, French and German."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from processors import intent, language, tone
 from processors.domain import SentimentSource
 
 # VADER slows down badly on long, emoji-heavy text (vaderSentiment #110): score the
@@ -17,6 +20,7 @@ DEFAULT_MAX_SCORED_CHARS = 1000
 DEFAULT_CACHED_TEXTS = 4096
 
 UPSTREAM: SentimentSource = "UPSTREAM"
+# Computed here (the contract's name for it): VADER for English, the lexicon for the others.
 VADER: SentimentSource = "VADER"
 NONE: SentimentSource = "NONE"
 
@@ -46,11 +50,20 @@ class SentimentScorer:
         self._compound = functools.lru_cache(maxsize=cached_texts)(self._vader_compound)
 
     def _vader_compound(self, text: str) -> float:
-        return round(float(self._vader.polarity_scores(text)["compound"]), 4)
+        heard = tone.read_tone(text)
+        lexicon = heard.lexicon_score
+        if heard.language != "en" and lexicon is not None:
+            return lexicon
+        # English, or nothing the lexicon knows (emoji, "!!!"): VADER.
+        compound = round(float(self._vader.polarity_scores(text)["compound"]), 4)
+        return heard.adjust(compound)
 
     def forget_texts(self) -> None:
-        """Drops the texts scored lately: after an erasure, none of them may stay."""
+        """Drops the texts scored and read lately: after an erasure, none of them may stay."""
         self._compound.cache_clear()
+        tone.forget_texts()
+        intent.forget_texts()
+        language.forget_texts()
 
     def score(self, text: str, upstream: float | None) -> Sentiment:
         if upstream is not None:

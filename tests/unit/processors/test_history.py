@@ -311,14 +311,18 @@ def test_churn_phrases_from_a_rules_file_match_case_insensitively() -> None:
     assert detect_churn_talk("please cancel my subscription", rules.churn_phrases) == "cancel"
 
 
-def test_churn_talk_follows_the_phrases_it_is_given() -> None:
-    text = "Please END my plan today"
+def test_churn_talk_follows_the_extra_phrases_it_is_given() -> None:
+    # Not leaving by meaning; leaving in a team's own words.
+    text = "Please PAUSE my plan for good"
+    assert detect_churn_talk(text, {}) is None
 
-    assert detect_churn_talk(text, {"cancel": ["End My Plan"]}) == "cancel"
+    assert detect_churn_talk(text, {"cancel": ["Pause My Plan"]}) == "cancel"
     assert detect_churn_talk(text, {"cancel": ["stop my plan"]}) is None
     # The first category in order wins, whichever phrase occurs first in the text.
-    assert detect_churn_talk(text, {"a": ("my plan today",), "b": ("please end",)}) == "a"
-    assert detect_churn_talk(text, {"b": ("please end",), "a": ("my plan today",)}) == "b"
+    assert detect_churn_talk(text, {"a": ("plan for good",), "b": ("please pause",)}) == "a"
+    assert detect_churn_talk(text, {"b": ("please pause",), "a": ("plan for good",)}) == "b"
+    # An extra phrase keeps the negation and object checks of the built-in patterns.
+    assert detect_churn_talk("I will not pause my plan", {"cancel": ["pause my plan"]}) is None
 
 
 def test_history_remembers_the_latest_churn_talk() -> None:

@@ -47,7 +47,7 @@ def test_lost_and_invented_alerts_interactions_and_raw_records_fail_the_run() ->
 
 def test_expected_alerts_follow_the_logged_order_and_count_a_replay_once() -> None:
     calls = [
-        contact("VOICE", T0 + timedelta(hours=h), "I want to cancel, this is awful", -0.9,
+        contact("VOICE", T0 + timedelta(hours=h), "Fix it, this is awful", -0.9,
                 outcome="UNRESOLVED", case_id="k1")
         for h in range(3)
     ]  # fmt: skip
@@ -65,7 +65,7 @@ def test_expected_alerts_follow_the_order_of_scoring_where_the_log_has_another()
     the next call and the complaint, read first from their topics' backlogs, were scored
     after it, and the praise's record read again came last to the log."""
     calls = [
-        contact("VOICE", T0 + timedelta(hours=h), "I want to cancel, this is awful", -0.9,
+        contact("VOICE", T0 + timedelta(hours=h), "Fix it, this is awful", -0.9,
                 outcome="UNRESOLVED", case_id="k1")
         for h in range(3)
     ]  # fmt: skip

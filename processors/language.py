@@ -1,0 +1,336 @@
+"""A customer's text read for meaning: its language (EN, ES, FR, DE), words, lemmas and clauses,
+and small lemma patterns matched on it with their negation scope. Pure; cached per text.
+
+Language detection and lemmas come from simplemma (dictionaries shipped in the package). A
+text too short or too mixed to tell is read as English.
+
+    >>> reading = read("Je ne vais pas résilier mon abonnement")
+    >>> reading.language, reading.lemmas[4]
+    ('fr', 'résilier')
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import simplemma
+
+Language = Literal["en", "es", "fr", "de"]
+LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de")
+DEFAULT_LANGUAGE: Language = "en"
+# Fewer words than this, or a best guess this close to the next one: read as English.
+MIN_DETECT_WORDS = 2
+MIN_DETECT_MARGIN = 0.5
+# Function words alone decide when one language leads by this many.
+DECISIVE_VOTES = 3
+# Text past this is not read for meaning: the opening carries what the customer wants.
+MAX_READ_CHARS = 1000
+DEFAULT_CACHED_TEXTS = 4096
+
+_TOKEN = re.compile(
+    r"[^\W_]+(?:[-'’][^\W_]+)*|[.,;:!?…()\"“”]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
+)
+_BOUNDARY_PUNCT = re.compile(r"^[.,;:!?…()\"“”]+$")
+# English contractions split into the words they stand for ("won't" -> "will not").
+_EN_CONTRACTIONS = {
+    "won't": ("will", "not"),
+    "can't": ("can", "not"),
+    "shan't": ("shall", "not"),
+    "ain't": ("am", "not"),
+    "cannot": ("can", "not"),
+}
+_EN_SUFFIXES = {"n't": "not", "'ll": "will", "'m": "am", "'re": "are", "'ve": "have", "'d": "would"}
+# French elisions, restored to their words ("n'ai" -> "ne ai", "l'offre" -> "le offre").
+_FR_ELISIONS = {
+    "n": "ne", "l": "le", "d": "de", "j": "je", "qu": "que", "m": "me", "t": "te", "s": "se",
+    "c": "ce",
+}  # fmt: skip
+
+
+def wordset(text: str) -> frozenset[str]:
+    """The words of ``text``, split on spaces."""
+    return frozenset(text.split())
+
+
+# Frequent short words of each language, and its greetings and thanks.
+FUNCTION_WORDS: dict[Language, frozenset[str]] = {
+    "en": wordset(
+        "the i you my is to and it for not on this with your me have be are was what that"
+        " of at in can will would please thanks thank hi hello an just no again"
+    ),
+    "es": wordset(
+        "el la de que y en los mi no por con para es una un me lo las se quiero muy pero ya"
+        " del al su ustedes gracias hola muchas otra vez esto estoy tengo"
+    ),
+    "fr": wordset(
+        "le la les de des du je et est pas une un mon ma mes vous pour ne que qui avec sur ce"
+        " il au votre merci bonjour très encore suis ai"
+    ),
+    "de": wordset(
+        "der die das und ich ist nicht mit mein meine meinen sie ein eine einen zu den dem von"
+        " für auf es wir ihr euch bei schon noch danke hallo bitte sehr habe bin"
+    ),
+}
+# Words that close a clause: a negation does not reach past them.
+CLAUSE_WORDS: dict[Language, frozenset[str]] = {
+    "en": wordset("but and so because or although though however then unless"),
+    "es": wordset("pero y porque aunque sino pues entonces o"),
+    "fr": wordset("mais et car parce donc sinon pourtant ou"),
+    "de": wordset("aber und weil denn sondern obwohl doch also oder"),
+}
+NEGATIONS: dict[Language, frozenset[str]] = {
+    "en": wordset("not never no nor neither almost nearly hardly"),
+    "es": wordset("no nunca jamás ni tampoco ningún ninguna sin casi"),
+    "fr": wordset("ne pas jamais aucun aucune ni sans presque"),
+    "de": wordset("nicht nie niemals kein keine keinen keinesfalls keineswegs fast"),
+}
+# "I can't cancel online" still wants to cancel: a negation next to these is about ability.
+ABILITY: dict[Language, frozenset[str]] = {
+    "en": wordset("can could"),
+    "es": wordset("puedo puede pueden podido consigo logro dejan deja"),
+    "fr": wordset("peux peut pouvez pu arrive arrivons parviens"),
+    "de": wordset("kann kannst können konnte konnten lässt"),
+}
+# How far before a match a negation reaches (words), within its clause.
+NEGATION_REACH: dict[Language, int] = {"en": 3, "es": 4, "fr": 4, "de": 4}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A text's language, its words (case-folded), their lemmas, and per word its clause
+    number and whether it was written capitalised in mid-sentence (a name, e.g. a brand)."""
+
+    language: Language
+    words: tuple[str, ...]
+    lemmas: tuple[str, ...]
+    clauses: tuple[int, ...]
+    names: tuple[bool, ...]
+    ellipsis: bool
+    vocabulary: frozenset[str]
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def negated(self, start: int, end: int, reach: int = 0) -> bool:
+        """Whether a negation in the clause scopes over the words ``start``..``end``: up to
+        ``reach`` words before (the language's own reach by default)."""
+        cues = NEGATIONS[self.language]
+        first = max(0, start - (reach or NEGATION_REACH[self.language]))
+        last = end
+        if self.language == "de":
+            last = len(self.words) - 1  # "Ich kündige meinen Vertrag nicht": to the clause's end
+        clause = self.clauses[start]
+        ability = ABILITY[self.language]
+        if self.language == "fr":
+            # "si ma box n'est pas réparée je résilie": the negation is the condition's
+            first = max([first, *(j for j in range(first, start) if self.words[j] == "je")])
+        for j in range(first, last + 1):
+            if self.clauses[j] != clause or self.words[j] not in cues:
+                continue
+            near = self.words[max(0, j - 2) : j + 2]
+            if not any(w in ability for w in near):
+                return True
+        return False
+
+
+@functools.lru_cache(maxsize=DEFAULT_CACHED_TEXTS)
+def read(text: str) -> Reading:
+    """The reading of ``text`` (its opening ``MAX_READ_CHARS``)."""
+    raw = _TOKEN.findall(text[:MAX_READ_CHARS].replace("’", "'"))
+    language = detect_language(raw)
+    words: list[str] = []
+    clauses: list[int] = []
+    names: list[bool] = []
+    clause, sentence_start, ellipsis = 0, True, False
+    boundaries = CLAUSE_WORDS[language]
+    for token in raw:
+        if _BOUNDARY_PUNCT.match(token):
+            clause += 1
+            sentence_start = sentence_start or any(c in token for c in ".!?…")
+            ellipsis = ellipsis or "…" in token or "..." in token
+            continue
+        # German capitalises every noun: a capital says nothing there.
+        name = language != "de" and (
+            (token[:1].isupper() and not sentence_start and not token.startswith("I'"))
+            or (token.isupper() and 2 <= len(token) <= 4 and token != "I")  # BT, EE, O2
+        )
+        sentence_start = False
+        for word in _split(token.casefold(), language):
+            if word in boundaries:
+                clause += 1
+            words.append(word)
+            clauses.append(clause)
+            names.append(name)
+    lemmas = tuple(_lemma(word, language) for word in words)
+    vocabulary = frozenset(words) | frozenset(lemmas)
+    return Reading(
+        language, tuple(words), lemmas, tuple(clauses), tuple(names), ellipsis, vocabulary
+    )
+
+
+def detect_language(tokens: Iterable[str]) -> Language:
+    """EN, ES, FR or DE; English when unsure.
+
+    simplemma's share of known words alone misreads short texts (it reads "Quiero darme de
+    baja" as German), so each language's common function words vote beside it."""
+    words = [w for t in tokens if t[:1].isalpha() for w in t.casefold().split("'") if w]
+    if len(words) < MIN_DETECT_WORDS:
+        return DEFAULT_LANGUAGE
+    return _detect(" ".join(words[:60]))
+
+
+@functools.lru_cache(maxsize=DEFAULT_CACHED_TEXTS)
+def _detect(sample: str) -> Language:
+    words = sample.split()
+    votes = {lang: 0.0 for lang in LANGUAGES}
+    for word in words:
+        for lang in LANGUAGES:
+            if word in FUNCTION_WORDS[lang]:
+                votes[lang] += 1
+    ranked = sorted(LANGUAGES, key=lambda lang: -votes[lang])
+    if votes[ranked[0]] - votes[ranked[1]] >= DECISIVE_VOTES:
+        return ranked[0]  # clear enough: spare simplemma's dictionary look-ups
+    for guess, share in simplemma.langdetect(" ".join(words[:24]), lang=LANGUAGES):
+        for lang in LANGUAGES:
+            if guess == lang:
+                votes[lang] += share
+    ranked = sorted(LANGUAGES, key=lambda lang: -votes[lang])
+    best, runner_up = ranked[0], ranked[1]
+    if votes[best] - votes[runner_up] < MIN_DETECT_MARGIN:
+        return DEFAULT_LANGUAGE
+    return best
+
+
+def _split(word: str, language: Language) -> Iterator[str]:
+    if language == "en":
+        if word in _EN_CONTRACTIONS:
+            yield from _EN_CONTRACTIONS[word]
+            return
+        for suffix, full in _EN_SUFFIXES.items():
+            if word.endswith(suffix) and len(word) > len(suffix):
+                yield word[: -len(suffix)]
+                yield full
+                return
+    elif language == "fr" and "'" in word:
+        head, _, rest = word.partition("'")
+        if head in _FR_ELISIONS and rest:
+            yield _FR_ELISIONS[head]
+            yield from _split(rest, language)
+            return
+    yield word
+
+
+@functools.lru_cache(maxsize=65536)
+def _lemma(word: str, language: Language) -> str:
+    if not word[:1].isalpha():
+        return word
+    return simplemma.lemmatize(word, lang=language).casefold()
+
+
+# ------------------------------------------------------------------------------ patterns
+
+Slot = tuple[frozenset[str], tuple[str, ...], tuple[str, ...], bool]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """Words in order, each a set of words or lemmas, with at most ``gaps[i]`` other words
+    between slot i and slot i+1. Written as ``"cancel|terminate ~2 contract|account"``:
+    ``|`` separates options, ``~N`` allows N words in between, ``x*`` and ``*x`` match a
+    prefix or suffix (German compounds), ``@NAME`` a capitalised name (a brand).
+
+    >>> Pattern.parse("cancel ~2 contract").find(read("I'll cancel the contract"))
+    (2, 4)
+    """
+
+    slots: tuple[Slot, ...]
+    gaps: tuple[int, ...]
+    source: str
+    # Per slot matched by exact words only: the words, one of which the text must hold.
+    required: tuple[frozenset[str], ...] = ()
+
+    @classmethod
+    def parse(cls, source: str) -> Pattern:
+        slots: list[Slot] = []
+        gaps: list[int] = []
+        gap = 0
+        for part in source.split():
+            if part.startswith("~"):
+                gap = int(part[1:])
+                continue
+            if slots:
+                gaps.append(gap)
+            gap = 0
+            options = part.split("|")
+            exact = frozenset(o for o in options if "*" not in o and o != "@NAME")
+            prefixes = tuple(o[:-1] for o in options if o.endswith("*"))
+            suffixes = tuple(o[1:] for o in options if o.startswith("*"))
+            slots.append((exact, prefixes, suffixes, "@NAME" in options))
+        required = tuple(s[0] for s in slots if not (s[1] or s[2] or s[3]))
+        return cls(tuple(slots), tuple(gaps), source, required)
+
+    def _fits(self, slot: Slot, reading: Reading, i: int) -> bool:
+        exact, prefixes, suffixes, name = slot
+        word, lemma = reading.words[i], reading.lemmas[i]
+        return (
+            word in exact
+            or lemma in exact
+            or (name and reading.names[i])
+            or any(word.startswith(p) for p in prefixes)
+            or any(word.endswith(s) for s in suffixes)
+        )
+
+    def find(
+        self, reading: Reading, negated: bool | None = False, reach: int = 0, start: int = 0
+    ) -> tuple[int, int] | None:
+        """The first span (first word, last word) that matches.
+
+        ``negated=False`` skips spans a negation scopes over, ``True`` keeps only those,
+        ``None`` takes any; the search begins at word ``start``."""
+        if any(needs.isdisjoint(reading.vocabulary) for needs in self.required):
+            return None  # a word it needs is not in the text: most patterns stop here
+        for first in range(start, len(reading)):
+            if not self._fits(self.slots[0], reading, first):
+                continue
+            end = self._extend(reading, 1, first)
+            if end is None:
+                continue
+            if negated is None or reading.negated(first, end, reach) == negated:
+                return first, end
+        return None
+
+    def _extend(self, reading: Reading, k: int, at: int) -> int | None:
+        if k == len(self.slots):
+            return at
+        for nxt in range(at + 1, min(len(reading), at + 2 + self.gaps[k - 1])):
+            if self._fits(self.slots[k], reading, nxt):
+                end = self._extend(reading, k + 1, nxt)
+                if end is not None:
+                    return end
+        return None
+
+
+def patterns(*sources: str) -> tuple[Pattern, ...]:
+    return tuple(Pattern.parse(s) for s in sources)
+
+
+def near(reading: Reading, span: tuple[int, int], words: frozenset[str], after: int = 6) -> bool:
+    """Whether one of ``words`` (or its lemma) lies in the span or past it in its clause, at
+    most ``after`` words on."""
+    start, end = span
+    stop = min(len(reading), end + 1 + after)
+    return any(
+        reading.clauses[i] == reading.clauses[start]
+        and (reading.words[i] in words or reading.lemmas[i] in words)
+        for i in range(start, stop)
+    )
+
+
+def forget_texts() -> None:
+    """Drops the texts read lately (after an erasure, none of them may stay)."""
+    read.cache_clear()
+    _detect.cache_clear()
