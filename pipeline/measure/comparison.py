@@ -171,7 +171,7 @@ def run_comparison(
             )
     return {
         "events": str(events),
-        "truth": str(truth_path),
+        "truth": str(truth_path) if truth_path else "customer outcomes in the events",
         "horizon_days": horizon_days,
         "warm_up": [_day(start), _day(window_start)],
         "test_window": [_day(window_start), _day(end)],
