@@ -98,6 +98,7 @@ def test_metrics_topic_carries_the_burst_per_channel_and_minute(
             resolution_eligible=3, resolved_first_contact=1,
             handle_seconds_sum=900, handled_count=2,  # 300 + 600; the abandoned call is not handled
             abandoned=1,
+            at_risk_alerts=1,  # the detractor on an unresolved call: NPS 3, CSAT 2, -0.5
         ),
         ("EMAIL", T): window(
             T, "EMAIL", interactions=1, sentiment_sum=0.3, sentiment_count=1, avg_sentiment=0.3,
