@@ -30,6 +30,17 @@ def test_a_run_like_the_expected_one_is_ok_and_duplicates_are_only_counted() -> 
     assert (verdict.alert_duplicates, verdict.normalized_duplicates) == (2, 1)
 
 
+def test_a_version_the_timer_may_send_is_still_required_when_an_interaction_must_send_it() -> None:
+    # An aging check allows versions 2 and 3 of an open AT_RISK; a later interaction had
+    # to send version 2: got, it is neither lost nor invented; missing, it is lost.
+    expected = Expected({("a", 1), ("a", 2)}, {("a", 2), ("a", 3)})
+    clean = outputs({("a", 1): 1, ("a", 2): 1}, {"i1": 1}, 4)
+    assert judge(expected, clean, clean, RAW).ok
+    missing = outputs({("a", 1): 1}, {"i1": 1}, 4)
+    verdict = judge(expected, clean, missing, RAW)
+    assert (verdict.alerts_lost, verdict.alerts_invented) == (1, 0)
+
+
 def test_lost_and_invented_alerts_interactions_and_raw_records_fail_the_run() -> None:
     clean = outputs({("a", 1): 1, ("a", 2): 1}, {"i1": 1, "i2": 1}, 4)
     run = outputs({("a", 1): 1, ("b", 1): 1}, {"i1": 1, "i3": 1}, 3)
