@@ -81,6 +81,14 @@ class Settings(BaseSettings):
         le=10_000_000,
         description="Customer histories kept decoded in memory, most recently used first.",
     )
+    gc_full_collect_seconds: float = Field(
+        300.0,
+        ge=0,
+        le=86_400,
+        description="How often the worker runs a full garbage collection itself, instead "
+        "of Python's automatic ones (a pause of a tenth of a second or more every few "
+        "seconds under load); 0 leaves them to Python.",
+    )
     data_dir: Path = Field(Path(".carepipe"), description="Folder for the worker's local state.")
     web_host: str = Field("127.0.0.1", description="Address the worker's web server binds to.")
     web_advertised_host: str | None = Field(

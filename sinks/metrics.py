@@ -21,6 +21,7 @@ SCORE_BUCKETS = (10, 20, 30, 40, 50, 60, 70, 80, 90, 100)
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600, 86400, 604800)
 STAGE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1)
 BATCH_BUCKETS = (1, 5, 10, 25, 50, 100, 250, 500)
+GC_PAUSE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 HANDLE_BUCKETS = (60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200)
 LEAD_DAY_BUCKETS = (1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90)
 VERDICTS: tuple[Verdict, ...] = ("churned", "no_churn")
@@ -127,6 +128,13 @@ class PipelineMetrics:
             "Records of one partition scored in one step of the batched hot path.",
             (),
             BATCH_BUCKETS,
+        )
+        self.gc_pause = histogram(
+            "carepipe_gc_pause_seconds",
+            "Garbage collections of the worker process and how long each stopped it, by "
+            "generation (2 is a full collection).",
+            ("generation",),
+            GC_PAUSE_BUCKETS,
         )
         self.history_writes = counter(
             "carepipe_history_writes_total",

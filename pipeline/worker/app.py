@@ -20,6 +20,7 @@ from pipeline.worker import (
     channel_metrics,
     codecs,
     erasure,
+    garbage,
     outcomes,
     scoring,
     stall,
@@ -167,6 +168,7 @@ def build_app(
         settings.metrics_window_grace_seconds,
     )
     views.register(app, declared_tables, settings)
+    garbage.register(app, settings.gc_full_collect_seconds, metrics.gc_pause)
     stall.register(
         app,
         every_s=STALL_CHECK_SECONDS,
