@@ -567,7 +567,7 @@ def operations(board: dashboard.Dashboard) -> dashboard.Dashboard:
         .min(0)
         .max(1)
     )
-    return board.with_panel(
+    board = board.with_panel(
         graph(
             "Rebalances by instance",
             "Rebalances in progress and recovering (faust gauges), and partition assignments "
@@ -592,6 +592,18 @@ def operations(board: dashboard.Dashboard) -> dashboard.Dashboard:
         )
         .span(9)
         .min(0)
+    )
+    return board.with_panel(
+        graph(
+            "Garbage collection pauses p99 by generation",
+            "How long the worker's garbage collections stop it, by generation: 0 and 1 run "
+            "all the time, 2 (a full collection) every CAREPIPE_GC_FULL_COLLECT_SECONDS.",
+            "s",
+            query(
+                histogram_quantile(0.99, "carepipe_gc_pause_seconds", "generation"),
+                "generation {{generation}}",
+            ),
+        )
     )
 
 
