@@ -330,6 +330,13 @@ def near(reading: Reading, span: tuple[int, int], words: frozenset[str], after: 
     )
 
 
+def load_dictionaries() -> None:
+    """Loads simplemma's dictionary of every language now (seconds), rather than on the
+    first text of each language read."""
+    for language in LANGUAGES:
+        simplemma.lemmatize("a", lang=language)
+
+
 def forget_texts() -> None:
     """Drops the texts read lately (after an erasure, none of them may stay)."""
     read.cache_clear()
