@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from processors.churn_patterns import LET_LAPSE, NEGATED_INTENT, PATTERNS
-from processors.language import Language, Pattern, Reading, near, read, wordset
+from processors.language import Language, Pattern, Reading, candidates, near, read, wordset
 
 # Reported in this order when a text says several things.
 CATEGORIES = (
@@ -140,7 +140,7 @@ def _first(
 ) -> str | None:
     service = category in _ABOUT_THE_SERVICE
     other = (_OTHER_OBJECTS if service else frozenset()) | _NOT_ABOUT.get(category, frozenset())
-    for pattern in options:
+    for pattern in candidates(options, reading):
         span = pattern.find(reading, negated=negated, reach=NEGATED_REACH if negated else 0)
         if span is None or near(reading, span, other) or _taken_back(reading, span):
             continue
