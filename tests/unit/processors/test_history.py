@@ -477,11 +477,13 @@ def test_from_dict_restores_a_history_stored_before_any_contact() -> None:
 
 def test_orjson_writes_a_history_as_its_to_dict_at_every_step() -> None:
     # The worker stores orjson.dumps(history): it must be to_dict's JSON byte for byte, and
-    # read back by from_dict as the same history.
+    # read back by from_dict as the same history, which writes the same bytes again.
     def holds(h: CustomerHistory) -> None:
         stored = orjson.dumps(h)
         assert stored == orjson.dumps(h.to_dict())
-        assert CustomerHistory.from_dict(orjson.loads(stored)) == h
+        restored = CustomerHistory.from_dict(orjson.loads(stored))
+        assert restored == h
+        assert orjson.dumps(restored) == stored
 
     holds(rich_history())
     holds(CustomerHistory("C-1"))
