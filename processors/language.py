@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import simplemma
+from simplemma import LanguageDetector, MostCommonTokenSampler, RelaxedMostCommonTokenSampler
+from simplemma.strategies import DefaultStrategy
 
 Language = Literal["en", "es", "fr", "de"]
 LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de")
@@ -206,7 +208,7 @@ def _detect(sample: str) -> Language:
     ranked = sorted(LANGUAGES, key=lambda lang: -votes[lang])
     if votes[ranked[0]] - votes[ranked[1]] >= DECISIVE_VOTES:
         return ranked[0]  # clear enough: spare simplemma's dictionary look-ups
-    for guess, share in simplemma.langdetect(" ".join(words[:24]), lang=LANGUAGES):
+    for guess, share in _langdetect(" ".join(words[:24])):
         for lang in LANGUAGES:
             if guess == lang:
                 votes[lang] += share
@@ -221,6 +223,35 @@ def _detect(sample: str) -> Language:
 def _parts(word: str, language: Language) -> tuple[str, ...]:
     """The words ``word`` stands for (see :func:`_split`)."""
     return tuple(_split(word, language))
+
+
+class _RememberedLemmas(DefaultStrategy):
+    """simplemma's default lemmatization, its answers kept per word and language: language
+    detection asks about the same words in text after text."""
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 (one instance, kept for the process)
+    def get_lemma(self, token: str, lang: str) -> str | None:
+        return super().get_lemma(token, lang)
+
+
+# What simplemma.langdetect builds on each call: a detector per token sampler, tried in turn.
+_LEMMAS = _RememberedLemmas()
+_DETECTORS = tuple(
+    LanguageDetector(LANGUAGES, sampler, _LEMMAS)
+    for sampler in (MostCommonTokenSampler(), RelaxedMostCommonTokenSampler())
+)
+
+
+def _langdetect(text: str) -> list[tuple[str, float]]:
+    """``simplemma.langdetect(text, lang=LANGUAGES)``, with each word's lemmas looked up once
+    per process rather than once per text (a unit test holds the two equal)."""
+    ranked: list[tuple[str, float]] = []
+    for detector in _DETECTORS:
+        shares = detector.proportion_in_each_language(text)
+        ranked = sorted(shares.items(), key=lambda item: (item[0] == "unk", -item[1]))
+        if len(ranked) == 1 or ranked[0][1] != ranked[1][1]:
+            return ranked
+    return ranked
 
 
 def _split(word: str, language: Language) -> Iterator[str]:
@@ -403,4 +434,5 @@ def forget_texts() -> None:
     """Drops the texts read lately (after an erasure, none of them may stay)."""
     _read.cache_clear()
     _parts.cache_clear()
+    _RememberedLemmas.get_lemma.cache_clear()
     _detect.cache_clear()
