@@ -377,12 +377,14 @@ class Patterns(tuple[Pattern, ...]):
     with), so that :meth:`candidates` passes over the ones a text lacks the words of."""
 
     _always: tuple[int, ...]  # the patterns that need no exact word
+    _always_patterns: tuple[Pattern, ...]
     _by_word: dict[str, tuple[int, ...]]
     _words: frozenset[str]
 
     def __new__(cls, options: Iterable[Pattern]) -> Patterns:
         self = super().__new__(cls, options)
         self._always = tuple(n for n, p in enumerate(self) if not p.required)
+        self._always_patterns = tuple(self[n] for n in self._always)
         self._by_word = {}
         for n, pattern in enumerate(self):
             if pattern.required:
@@ -396,7 +398,7 @@ class Patterns(tuple[Pattern, ...]):
         it does not hold, and find nothing there."""
         found = self._words.intersection(reading.vocabulary)
         if not found:
-            return tuple(self[n] for n in self._always)
+            return self._always_patterns
         chosen = set(self._always).union(*(self._by_word[word] for word in found))
         return tuple(self[n] for n in sorted(chosen))
 
