@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -346,16 +346,7 @@ class CustomerHistory:
         values["deliveries"] = {k: Delivery(**v) for k, v in values.get("deliveries", {}).items()}
         values["tick_deliveries"] = [Delivery(**d) for d in values.get("tick_deliveries", [])]
         values["at_risk_ledger"] = AtRiskLedger.from_dict(values.get("at_risk_ledger"))
-        if list(values) == _HISTORY_FIELDS:
-            # Today's stored form, every field in order: __init__ would only set them one
-            # by one, an eighth of the cost of a load. Older forms go through it.
-            history = object.__new__(cls)
-            history.__dict__.update(values)
-            return history
         return cls(**values)
-
-
-_HISTORY_FIELDS = [f.name for f in fields(CustomerHistory)]
 
 
 def detect_churn_talk(text: str, phrases: Mapping[str, Iterable[str]]) -> str | None:
