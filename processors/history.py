@@ -282,7 +282,10 @@ class CustomerHistory:
     # Serialization ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON form: what ``dataclasses.asdict`` gives, with no state shared."""
+        """Plain JSON form: what ``dataclasses.asdict`` gives, with no state shared.
+
+        ``orjson.dumps(history)`` writes the same JSON without building it (orjson reads
+        the dataclasses' attributes in order), so these classes hold their fields only."""
         return {
             "customer_id": self.customer_id,
             "watermark": self.watermark,

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from processors.churn_patterns import LET_LAPSE, NEGATED_INTENT, PATTERNS
-from processors.language import Language, Pattern, Reading, near, read, wordset
+from processors.language import Language, Pattern, Reading, candidates, near, read, wordset
 
 # Reported in this order when a text says several things.
 CATEGORIES = (
@@ -139,15 +139,23 @@ def _first(
     reading: Reading, options: Iterable[Pattern], category: str, negated: bool = False
 ) -> str | None:
     service = category in _ABOUT_THE_SERVICE
-    other = (_OTHER_OBJECTS if service else frozenset()) | _NOT_ABOUT.get(category, frozenset())
-    for pattern in options:
+    for pattern in candidates(options, reading):
         span = pattern.find(reading, negated=negated, reach=NEGATED_REACH if negated else 0)
-        if span is None or near(reading, span, other) or _taken_back(reading, span):
+        if span is None:
+            continue
+        if near(reading, span, _something_else(category)) or _taken_back(reading, span):
             continue
         if service and reading.language == "en" and _someone_else(reading, span[0]):
             continue
         return " ".join(reading.words[span[0] : span[1] + 1])
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _something_else(category: str) -> frozenset[str]:
+    """The words that make a match of ``category`` about something else."""
+    service = category in _ABOUT_THE_SERVICE
+    return (_OTHER_OBJECTS if service else frozenset()) | _NOT_ABOUT.get(category, frozenset())
 
 
 def _taken_back(reading: Reading, span: tuple[int, int]) -> bool:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import simplemma
+from simplemma import LanguageDetector, MostCommonTokenSampler, RelaxedMostCommonTokenSampler
+from simplemma.strategies import DefaultStrategy
 
 Language = Literal["en", "es", "fr", "de"]
 LANGUAGES: tuple[Language, ...] = ("en", "es", "fr", "de")
@@ -34,7 +36,9 @@ DEFAULT_CACHED_TEXTS = 4096
 _TOKEN = re.compile(
     r"[^\W_]+(?:[-'’][^\W_]+)*|[.,;:!?…()\"“”]+|[\U0001F300-\U0001FAFF\u2600-\u27BF]"
 )
-_BOUNDARY_PUNCT = re.compile(r"^[.,;:!?…()\"“”]+$")
+# What a run of punctuation (the second kind of token) is made of; the ends of a sentence.
+_PUNCTUATION = frozenset('.,;:!?…()"“”')
+_SENTENCE_ENDS = frozenset(".!?…")
 # English contractions split into the words they stand for ("won't" -> "will not").
 _EN_CONTRACTIONS = {
     "won't": ("will", "not"),
@@ -74,6 +78,11 @@ FUNCTION_WORDS: dict[Language, frozenset[str]] = {
         "der die das und ich ist nicht mit mein meine meinen sie ein eine einen zu den dem von"
         " für auf es wir ihr euch bei schon noch danke hallo bitte sehr habe bin"
     ),
+}
+# Function word -> the languages it votes for, in LANGUAGES order.
+_VOTES: dict[str, tuple[Language, ...]] = {
+    word: tuple(lang for lang in LANGUAGES if word in FUNCTION_WORDS[lang])
+    for word in frozenset().union(*FUNCTION_WORDS.values())
 }
 # Words that close a clause: a negation does not reach past them.
 CLAUSE_WORDS: dict[Language, frozenset[str]] = {
@@ -137,10 +146,15 @@ class Reading:
         return False
 
 
-@functools.lru_cache(maxsize=DEFAULT_CACHED_TEXTS)
 def read(text: str) -> Reading:
     """The reading of ``text`` (its opening ``MAX_READ_CHARS``)."""
-    raw = _TOKEN.findall(text[:MAX_READ_CHARS].replace("’", "'"))
+    # Cached by the part read: a text and its cut for scoring share one reading.
+    return _read(text[:MAX_READ_CHARS])
+
+
+@functools.lru_cache(maxsize=DEFAULT_CACHED_TEXTS)
+def _read(text: str) -> Reading:
+    raw = _TOKEN.findall(text.replace("’", "'"))
     language = detect_language(raw)
     words: list[str] = []
     clauses: list[int] = []
@@ -148,9 +162,10 @@ def read(text: str) -> Reading:
     clause, sentence_start, ellipsis = 0, True, False
     boundaries = CLAUSE_WORDS[language]
     for token in raw:
-        if _BOUNDARY_PUNCT.match(token):
+        # A token is a word, a run of punctuation or an emoji: its first character says which.
+        if token[0] in _PUNCTUATION:
             clause += 1
-            sentence_start = sentence_start or any(c in token for c in ".!?…")
+            sentence_start = sentence_start or not _SENTENCE_ENDS.isdisjoint(token)
             ellipsis = ellipsis or "…" in token or "..." in token
             continue
         # German capitalises every noun: a capital says nothing there.
@@ -159,13 +174,13 @@ def read(text: str) -> Reading:
             or (token.isupper() and 2 <= len(token) <= 4 and token != "I")  # BT, EE, O2
         )
         sentence_start = False
-        for word in _split(token.casefold(), language):
+        for word in _parts(token.casefold(), language):
             if word in boundaries:
                 clause += 1
             words.append(word)
             clauses.append(clause)
             names.append(name)
-    lemmas = tuple(_lemma(word, language) for word in words)
+    lemmas = tuple([_lemma(word, language) for word in words])
     vocabulary = frozenset(words) | frozenset(lemmas)
     return Reading(
         language, tuple(words), lemmas, tuple(clauses), tuple(names), ellipsis, vocabulary
@@ -188,13 +203,12 @@ def _detect(sample: str) -> Language:
     words = sample.split()
     votes = {lang: 0.0 for lang in LANGUAGES}
     for word in words:
-        for lang in LANGUAGES:
-            if word in FUNCTION_WORDS[lang]:
-                votes[lang] += 1
+        for lang in _VOTES.get(word, ()):
+            votes[lang] += 1
     ranked = sorted(LANGUAGES, key=lambda lang: -votes[lang])
     if votes[ranked[0]] - votes[ranked[1]] >= DECISIVE_VOTES:
         return ranked[0]  # clear enough: spare simplemma's dictionary look-ups
-    for guess, share in simplemma.langdetect(" ".join(words[:24]), lang=LANGUAGES):
+    for guess, share in _langdetect(" ".join(words[:24])):
         for lang in LANGUAGES:
             if guess == lang:
                 votes[lang] += share
@@ -203,6 +217,41 @@ def _detect(sample: str) -> Language:
     if votes[best] - votes[runner_up] < MIN_DETECT_MARGIN:
         return DEFAULT_LANGUAGE
     return best
+
+
+@functools.lru_cache(maxsize=65536)
+def _parts(word: str, language: Language) -> tuple[str, ...]:
+    """The words ``word`` stands for (see :func:`_split`)."""
+    return tuple(_split(word, language))
+
+
+class _RememberedLemmas(DefaultStrategy):
+    """simplemma's default lemmatization, its answers kept per word and language: language
+    detection asks about the same words in text after text."""
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 (one instance, kept for the process)
+    def get_lemma(self, token: str, lang: str) -> str | None:
+        return super().get_lemma(token, lang)
+
+
+# What simplemma.langdetect builds on each call: a detector per token sampler, tried in turn.
+_LEMMAS = _RememberedLemmas()
+_DETECTORS = tuple(
+    LanguageDetector(LANGUAGES, sampler, _LEMMAS)
+    for sampler in (MostCommonTokenSampler(), RelaxedMostCommonTokenSampler())
+)
+
+
+def _langdetect(text: str) -> list[tuple[str, float]]:
+    """``simplemma.langdetect(text, lang=LANGUAGES)``, with each word's lemmas looked up once
+    per process rather than once per text (a unit test holds the two equal)."""
+    ranked: list[tuple[str, float]] = []
+    for detector in _DETECTORS:
+        shares = detector.proportion_in_each_language(text)
+        ranked = sorted(shares.items(), key=lambda item: (item[0] == "unk", -item[1]))
+        if len(ranked) == 1 or ranked[0][1] != ranked[1][1]:
+            return ranked
+    return ranked
 
 
 def _split(word: str, language: Language) -> Iterator[str]:
@@ -291,11 +340,20 @@ class Pattern:
 
         ``negated=False`` skips spans a negation scopes over, ``True`` keeps only those,
         ``None`` takes any; the search begins at word ``start``."""
-        if any(needs.isdisjoint(reading.vocabulary) for needs in self.required):
-            return None  # a word it needs is not in the text: most patterns stop here
-        for first in range(start, len(reading)):
-            if not self._fits(self.slots[0], reading, first):
-                continue
+        vocabulary = reading.vocabulary
+        for needs in self.required:
+            if needs.isdisjoint(vocabulary):
+                return None  # a word it needs is not in the text: most patterns stop here
+        slot = self.slots[0]
+        exact, prefixes, suffixes, name = slot
+        words, lemmas = reading.words, reading.lemmas
+        if prefixes or suffixes or name:
+            firsts = [i for i in range(start, len(words)) if self._fits(slot, reading, i)]
+        else:
+            firsts = [
+                i for i in range(start, len(words)) if words[i] in exact or lemmas[i] in exact
+            ]
+        for first in firsts:
             end = self._extend(reading, 1, first)
             if end is None:
                 continue
@@ -314,8 +372,45 @@ class Pattern:
         return None
 
 
-def patterns(*sources: str) -> tuple[Pattern, ...]:
-    return tuple(Pattern.parse(s) for s in sources)
+class Patterns(tuple[Pattern, ...]):
+    """Patterns tried in order, indexed by a word each one needs (the fewest it can do
+    with), so that :meth:`candidates` passes over the ones a text lacks the words of."""
+
+    _always: tuple[int, ...]  # the patterns that need no exact word
+    _always_patterns: tuple[Pattern, ...]
+    _by_word: dict[str, tuple[int, ...]]
+    _words: frozenset[str]
+
+    def __new__(cls, options: Iterable[Pattern]) -> Patterns:
+        self = super().__new__(cls, options)
+        self._always = tuple(n for n, p in enumerate(self) if not p.required)
+        self._always_patterns = tuple(self[n] for n in self._always)
+        self._by_word = {}
+        for n, pattern in enumerate(self):
+            if pattern.required:
+                for word in min(pattern.required, key=len):
+                    self._by_word[word] = (*self._by_word.get(word, ()), n)
+        self._words = frozenset(self._by_word)
+        return self
+
+    def candidates(self, reading: Reading) -> tuple[Pattern, ...]:
+        """The patterns that may match in ``reading``, in order: the others need a word
+        it does not hold, and find nothing there."""
+        found = self._words.intersection(reading.vocabulary)
+        if not found:
+            return self._always_patterns
+        chosen = set(self._always).union(*(self._by_word[word] for word in found))
+        return tuple(self[n] for n in sorted(chosen))
+
+
+def patterns(*sources: str) -> Patterns:
+    return Patterns(Pattern.parse(s) for s in sources)
+
+
+def candidates(options: Iterable[Pattern], reading: Reading) -> Iterable[Pattern]:
+    """``options`` without those that cannot match in ``reading`` (as far as an index of
+    :class:`Patterns` tells; other collections are tried whole)."""
+    return options.candidates(reading) if isinstance(options, Patterns) else options
 
 
 def near(reading: Reading, span: tuple[int, int], words: frozenset[str], after: int = 6) -> bool:
@@ -330,7 +425,16 @@ def near(reading: Reading, span: tuple[int, int], words: frozenset[str], after: 
     )
 
 
+def load_dictionaries() -> None:
+    """Loads simplemma's dictionary of every language now (seconds), rather than on the
+    first text of each language read."""
+    for language in LANGUAGES:
+        simplemma.lemmatize("a", lang=language)
+
+
 def forget_texts() -> None:
     """Drops the texts read lately (after an erasure, none of them may stay)."""
-    read.cache_clear()
+    _read.cache_clear()
+    _parts.cache_clear()
+    _RememberedLemmas.get_lemma.cache_clear()
     _detect.cache_clear()

@@ -13,7 +13,7 @@ import functools
 import math
 from dataclasses import dataclass
 
-from processors.language import Language, Pattern, Reading, patterns, read
+from processors.language import Language, Pattern, Reading, candidates, patterns, read
 
 _PRAISE: dict[Language, tuple[Pattern, ...]] = {
     "en": patterns(
@@ -221,7 +221,7 @@ def read_tone(text: str) -> Tone:
 def _count(reading: Reading, options: tuple[Pattern, ...], negated: bool | None = False) -> int:
     """How many word positions start a match of one of ``options``."""
     total = 0
-    for pattern in options:
+    for pattern in candidates(options, reading):
         at = 0
         while at < len(reading):
             span = pattern.find(reading, negated=negated, start=at)

@@ -122,7 +122,7 @@ class Scorer:
         before any of the records that changed them is acknowledged. Answers how many."""
         dirty = self.cache.take_dirty()
         for key, history in dirty.items():
-            put_json(self.histories, key, history.to_dict())
+            put_json(self.histories, key, history)
             self.due.set(key, next_due(history.follow_ups_due, history.aging_due))
         if dirty:
             self.metrics.histories_written(len(dirty))
@@ -131,7 +131,7 @@ class Scorer:
     def write_now(self, customer_id: str, history: CustomerHistory) -> None:
         """Writes ``history`` to the table at once, in the context of the current record."""
         key = customer_id.encode()
-        put_json(self.histories, key, history.to_dict())
+        put_json(self.histories, key, history)
         self.due.set(key, next_due(history.follow_ups_due, history.aging_due))
         self.cache.put(key, history)
         self.metrics.histories_written(1)

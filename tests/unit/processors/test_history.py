@@ -9,6 +9,7 @@ import json
 import random
 from datetime import timedelta
 
+import orjson
 import pytest
 
 from processors.care import process_interaction
@@ -472,6 +473,34 @@ def test_from_dict_restores_a_history_stored_before_any_contact() -> None:
 
     assert CustomerHistory.from_dict(empty.to_dict()) == empty
     assert CustomerHistory.from_dict({"customer_id": "C-1"}) == empty
+
+
+def test_orjson_writes_a_history_as_its_to_dict_at_every_step() -> None:
+    # The worker stores orjson.dumps(history): it must be to_dict's JSON byte for byte, and
+    # read back by from_dict as the same history, which writes the same bytes again.
+    def holds(h: CustomerHistory) -> None:
+        stored = orjson.dumps(h)
+        assert stored == orjson.dumps(h.to_dict())
+        restored = CustomerHistory.from_dict(orjson.loads(stored))
+        assert restored == h
+        assert orjson.dumps(restored) == stored
+        # Keys in another order (not a form written here) make the same history all the same.
+        reordered = dict(reversed(orjson.loads(stored).items()))
+        assert orjson.dumps(CustomerHistory.from_dict(reordered)) == stored
+
+    holds(rich_history())
+    holds(CustomerHistory("C-1"))
+    ledgers = 0
+    for seed in range(16):
+        order = one_customers_events(seed)
+        random.Random(seed).shuffle(order)
+        history = None
+        for n, interaction in enumerate(order):
+            now = interaction.occurred_at + timedelta(hours=n % 30)
+            history = process_interaction(history, interaction, None, RULES, now).history
+            holds(history)
+        ledgers += history is not None and history.at_risk_ledger is not None
+    assert ledgers
 
 
 # ------------------------------------------------------------ event time, not arrival order

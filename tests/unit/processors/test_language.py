@@ -3,9 +3,24 @@ scope, and the lemma patterns."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from processors.language import Pattern, read
+import pytest
+import simplemma
+
+from processors import tone
+from processors.churn_patterns import LET_LAPSE, NEGATED_INTENT, PATTERNS
+from processors.language import LANGUAGES, Pattern, Patterns, _langdetect, read
+
+# The labelled set's texts (see test_language_set.py), a few in every language.
+TEXTS = [
+    json.loads(line)["text"]
+    for line in (Path(__file__).parent / "data" / "language_signals.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip()
+]
 
 
 @pytest.mark.parametrize(
@@ -71,3 +86,32 @@ def test_a_pattern_matches_lemmas_in_order_within_its_gaps() -> None:
     assert Pattern.parse("*vertrag").find(read("Mein Handyvertrag läuft")) == (1, 1)
     assert Pattern.parse("switch ~1 to ~0 @NAME").find(read("I'll switch to Vodafone")) is not None
     assert Pattern.parse("switch ~1 to ~0 @NAME").find(read("I'll switch to fibre")) is None
+
+
+def test_language_votes_are_simplemmas_langdetect() -> None:
+    samples = [" ".join(read(text).words[:24]) for text in TEXTS]
+    # Ties for the first sampler, broken by the second: "123" and "wi-fi" count there.
+    samples += ["", "ok", "merci merci", "hola hello", "hola hello 123", "hola hello wi-fi"]
+
+    for sample in samples:
+        assert _langdetect(sample) == simplemma.langdetect(sample, lang=LANGUAGES), sample
+
+
+def test_the_patterns_passed_over_find_nothing() -> None:
+    sets: list[tuple[Pattern, ...]] = [LET_LAPSE, *NEGATED_INTENT.values()]
+    sets += [options for by_category in PATTERNS.values() for options in by_category.values()]
+    for kind in ("_PRAISE", "_WORKS", "_COMPLAINT", "_THANKS_AGAIN", "_SARCASM"):
+        sets += getattr(tone, kind).values()
+    assert all(isinstance(options, Patterns) for options in sets)
+    found = 0
+
+    for reading in (read(text) for text in TEXTS):
+        for options in sets:
+            assert isinstance(options, Patterns)
+            kept = options.candidates(reading)
+            assert [p for p in options if p in kept] == list(kept)  # in order
+            for pattern in options:
+                span = pattern.find(reading, negated=None)
+                assert span is None or pattern in kept, (pattern.source, reading.words)
+                found += span is not None
+    assert found > len(TEXTS)
