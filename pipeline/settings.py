@@ -70,6 +70,14 @@ class Settings(BaseSettings):
     topic_replication: int = Field(1, ge=1, le=10, description="Replication of created topics.")
     create_topics: bool = Field(True, description="Create missing topics when the worker starts.")
     store: Literal["rocksdb", "memory"] = Field("rocksdb", description="Table store.")
+    standby_replicas: int = Field(
+        1,
+        ge=0,
+        le=10,
+        description="Standby copies of each table partition kept warm on other workers, "
+        "for a quick take-over; each costs every worker that keeps one the work of "
+        "replaying the owner's changelog.",
+    )
     hot_path: Literal["batched", "stream"] = Field(
         "batched",
         description="How the care agent gets its records: 'batched', a fetch at a time "

@@ -86,6 +86,7 @@ def build_app(
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         topic_allow_declare=settings.create_topics,
+        table_standby_replicas=settings.standby_replicas,
         web_enabled=True,
         web_bind=settings.web_host,
         web_host=settings.advertised_web_host,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import faust
 
 from pipeline import admin, kafkaclients
@@ -10,6 +12,7 @@ from pipeline.rulesfile import load_rules
 from pipeline.schemaregistry import SchemaRegistry
 from pipeline.settings import Settings
 from pipeline.worker.app import build_app
+from processors import language
 from processors.model import ModelError
 from processors.rules import RulesError
 
@@ -37,6 +40,10 @@ def run_worker(settings: Settings) -> None:
     if registry is not None and settings.value_framing == "confluent":
         schema_ids = registry.register_outputs(settings)
     app = build_app(settings, rules, schema_ids, registry, model)
+    # simplemma loads a language's dictionary on its first text: about half a second that
+    # record, and every one behind it, would wait. Loaded while the worker joins its group
+    # and recovers its tables instead.
+    threading.Thread(target=language.load_dictionaries, name="dictionaries", daemon=True).start()
     worker = faust.Worker(app, loglevel=settings.log_level)
     # Faust's start-up spinner lowers the root logger to DEBUG at levels warning and above,
     # so that every debug call of every library builds a log record: a large share of

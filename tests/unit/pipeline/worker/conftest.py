@@ -13,6 +13,10 @@ from pipeline.worker import app as worker_app
 @pytest.fixture(scope="session")
 def worker(tmp_path_factory: pytest.TempPathFactory) -> faust.App:
     settings = load_settings(
-        {"CAREPIPE_DATA_DIR": str(tmp_path_factory.mktemp("state")), "CAREPIPE_APP_ID": "unit"}
+        {
+            "CAREPIPE_DATA_DIR": str(tmp_path_factory.mktemp("state")),
+            "CAREPIPE_APP_ID": "unit",
+            "CAREPIPE_STANDBY_REPLICAS": "0",
+        }
     )
     return worker_app.build_app(settings)
