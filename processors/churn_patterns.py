@@ -1,9 +1,10 @@
 """The churn-intent patterns per language (EN, ES, FR, DE) and category: lemma sets in order,
-with gaps (see :class:`processors.language.Pattern`), read by :mod:`processors.intent`."""
+with gaps (see :class:`processors.patterns.Pattern`), read by :mod:`processors.intent`."""
 
 from __future__ import annotations
 
-from processors.language import Language, Pattern, patterns
+from processors.language import Language
+from processors.patterns import Pattern, patterns
 
 _EN_SERVICE = (
     "subscription|subscriptions|contract|contracts|account|service|services|plan|membership"

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from processors.churn_patterns import LET_LAPSE, NEGATED_INTENT, PATTERNS
-from processors.language import Language, Pattern, Reading, candidates, near, read, wordset
+from processors.language import Language, Reading, read, wordset
+from processors.patterns import Pattern, candidates, near
 
 # Reported in this order when a text says several things.
 CATEGORIES = (

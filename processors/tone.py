@@ -13,7 +13,8 @@ import functools
 import math
 from dataclasses import dataclass
 
-from processors.language import Language, Pattern, Reading, candidates, patterns, read
+from processors.language import Language, Reading, read
+from processors.patterns import Pattern, candidates, patterns
 
 _PRAISE: dict[Language, tuple[Pattern, ...]] = {
     "en": patterns(

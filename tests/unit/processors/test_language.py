@@ -11,7 +11,8 @@ import simplemma
 
 from processors import tone
 from processors.churn_patterns import LET_LAPSE, NEGATED_INTENT, PATTERNS
-from processors.language import LANGUAGES, Pattern, Patterns, _langdetect, read
+from processors.language import LANGUAGES, _langdetect, read
+from processors.patterns import Pattern, Patterns
 
 # The labelled set's texts (see test_language_set.py), a few in every language.
 TEXTS = [
