@@ -90,12 +90,13 @@ class Settings(BaseSettings):
         description="Customer histories kept decoded in memory, most recently used first.",
     )
     gc_full_collect_seconds: float = Field(
-        300.0,
+        3600.0,
         ge=0,
         le=86_400,
         description="How often the worker runs a full garbage collection itself, instead "
         "of Python's automatic ones (a pause of a tenth of a second or more every few "
-        "seconds under load); 0 leaves them to Python.",
+        "seconds under load); each stops it for as long as it takes to walk every object "
+        "it holds. 0 leaves them to Python.",
     )
     data_dir: Path = Field(Path(".carepipe"), description="Folder for the worker's local state.")
     web_host: str = Field("127.0.0.1", description="Address the worker's web server binds to.")
