@@ -8,6 +8,7 @@ leaves out the per-event stream, table and send figures, which nothing here read
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Any
 
 import faust
@@ -23,7 +24,9 @@ class CareMonitor(PrometheusMonitor):
     """Faust's Prometheus monitor without its per-event stream, table and send hooks."""
 
     def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
-        return None
+        # Only what Faust's consumer reads to tell a stalled stream (verify_event_path):
+        # without it, every partition with a backlog is logged as "not processing".
+        self.stream_inbound_time[tp] = monotonic()
 
     def on_stream_event_out(
         self, tp: Any, offset: int, stream: Any, event: Any, state: Any = None

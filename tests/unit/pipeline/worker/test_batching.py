@@ -120,6 +120,18 @@ def test_a_batch_is_pending_while_its_handler_runs_and_acked_after(
     assert seen_pending == [{3, 4}]
     assert not consumer.unacked
     assert list(consumer._acked[tp]) == [3, 4]
+    # Faust's check of a stalled stream sees the partition move.
+    assert tp in worker.monitor.stream_inbound_time
+
+
+def test_the_stalled_stream_check_reads_the_inbound_times_it_is_given() -> None:
+    from faust.sensors.monitor import Monitor
+    from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+
+    assert "stream_inbound_time" in Monitor.__annotations__
+    assert "monitor.stream_inbound_time.get(tp)" in inspect.getsource(
+        AIOKafkaConsumerThread.verify_event_path
+    )
 
 
 def test_a_batch_fetched_under_another_generation_is_dropped_to_be_read_again(
