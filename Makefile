@@ -33,16 +33,19 @@ $(REGISTRY): deploy/local/registry-pom.xml
 demo: setup
 	$(BIN)/carepipe demo
 
+# Two pytest processes, each with its own session broker; a test file stays in one.
+PYTEST_PROCESSES ?= 2
+
 test: setup
 	$(BIN)/ruff check pipeline processors sinks schemas tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_PROCESSES) --dist loadfile --durations=15
 
 unit: setup
 	$(BIN)/python -m pytest tests/unit
 
 integration: setup
-	$(BIN)/python -m pytest tests/integration
+	$(BIN)/python -m pytest -n $(PYTEST_PROCESSES) --dist loadfile tests/integration
 
 lint: setup
 	$(BIN)/ruff check pipeline processors sinks schemas tests
